@@ -1,0 +1,37 @@
+# Two commands: `make reproduce` (default results) and `make test` (the test suite).
+# Both create .venv on first use with pinned-compatible dependencies.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+# torch/torchvision pinned to the release this project is tested with
+TORCH_PINS ?= torch==2.14.1 torchvision==0.29.1
+# rules run `python -m inpaint`: put the venv first on PATH for every recipe
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: venv reproduce test lint report clean
+
+$(BIN)/inpaint: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install $(TORCH_PINS)
+	$(BIN)/pip install -e '.[test]' $(TORCH_PINS)
+	touch $(BIN)/inpaint
+
+venv: $(BIN)/inpaint
+
+reproduce: venv
+	$(BIN)/snakemake --cores $(CORES)
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/snakemake --lint
+
+report: venv
+	$(BIN)/snakemake --report results/report.html
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,3 @@
+from inpaint.cli import main
+
+raise SystemExit(main())

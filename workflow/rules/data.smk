@@ -1,0 +1,29 @@
+rule fetch_face_generator:
+    output:
+        FACE_GENERATOR_WHEEL,
+    log:
+        "results/logs/fetch_face_generator.log",
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint fetch-faces --out {output} > {log} 2>&1"
+
+
+rule prepare_dataset:
+    input:
+        dataset_inputs,
+    output:
+        directory("results/data/{dataset}"),
+    params:
+        block=dataset_params,
+        seed=config["seed"],
+    log:
+        "results/logs/prepare_dataset/{dataset}.log",
+    benchmark:
+        "results/benchmarks/prepare_dataset/{dataset}.tsv"
+    threads: 1
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint prepare-data --name {wildcards.dataset} --params {params.block}"
+        " --seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"

@@ -1,0 +1,58 @@
+rule evaluate:
+    input:
+        data="results/data/{dataset}",
+        masks="results/masks/{dataset}/{maskset}",
+        completions="results/completions/{dataset}/{maskset}/{method}",
+    output:
+        "results/metrics/{dataset}/{maskset}/{method}.csv",
+    wildcard_constraints:
+        method=alternatives(METHODS),
+    params:
+        lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
+    log:
+        "results/logs/evaluate/{dataset}/{maskset}/{method}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{dataset}/{maskset}/{method}.tsv"
+    threads: 1
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint evaluate --data {input.data} --masks {input.masks}"
+        " --completions {input.completions} {params.lpips} --threads {threads}"
+        " --out {output} > {log} 2>&1"
+
+
+rule tables:
+    input:
+        expand(
+            "results/metrics/{dataset}/{maskset}/{method}.csv",
+            dataset=DATASETS,
+            maskset=MASKSETS,
+            method=METHODS,
+        ),
+    output:
+        summary=report(
+            "results/tables/summary.csv",
+            caption="../report/summary.rst",
+            category="Tables",
+        ),
+        summary_md="results/tables/summary.md",
+        summary_tex="results/tables/summary.tex",
+        by_ratio=report(
+            "results/tables/by_hole_ratio.csv",
+            caption="../report/by_hole_ratio.rst",
+            category="Tables",
+        ),
+        by_ratio_md="results/tables/by_hole_ratio.md",
+    params:
+        labels=dataset_labels(),
+        bootstrap=config["evaluation"]["bootstrap"],
+        seed=config["seed"],
+    log:
+        "results/logs/tables.log",
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint tables --metrics {input} --labels {params.labels}"
+        " --bootstrap {params.bootstrap} --seed {params.seed}"
+        " --out results/tables > {log} 2>&1"

@@ -1,0 +1,27 @@
+rule figure:
+    input:
+        data="results/data/{dataset}",
+        masks="results/masks/{dataset}/{maskset}",
+        completions=expand(
+            "results/completions/{{dataset}}/{{maskset}}/{method}", method=METHODS
+        ),
+    output:
+        report(
+            "results/figures/{dataset}/{maskset}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "mask set": "{maskset}"},
+        ),
+    params:
+        labels=" ".join(METHODS),
+        columns=config["evaluation"]["figure_columns"],
+    log:
+        "results/logs/figure/{dataset}/{maskset}.log",
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint figure --data {input.data} --masks {input.masks}"
+        " --completions {input.completions} --labels {params.labels}"
+        " --columns {params.columns} --title '{wildcards.dataset} / {wildcards.maskset}'"
+        " --out {output} > {log} 2>&1"

@@ -1,0 +1,17 @@
+rule make_masks:
+    input:
+        "results/data/{dataset}",
+    output:
+        directory("results/masks/{dataset}/{maskset}"),
+    params:
+        block=maskset_params,
+        seed=config["seed"],
+    log:
+        "results/logs/make_masks/{dataset}/{maskset}.log",
+    threads: 1
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint make-masks --data {input} --dataset {wildcards.dataset}"
+        " --maskset {wildcards.maskset} --params {params.block} --seed {params.seed}"
+        " --out {output} > {log} 2>&1"

@@ -1,0 +1,24 @@
+rule train:
+    input:
+        "results/data/{dataset}",
+    output:
+        directory("results/models/{dataset}/{method}"),
+    wildcard_constraints:
+        method=alternatives(LEARNED),
+    params:
+        block=method_json,
+        seed=config["seed"],
+        device=config["device"],
+    log:
+        "results/logs/train/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{method}.tsv"
+    threads: 2
+    resources:
+        gpu=lambda wildcards: use_cuda(wildcards.method),
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint train --data {input} --method {wildcards.method} --params {params.block}"
+        " --seed {params.seed} --device {params.device} --threads {threads}"
+        " --out {output} > {log} 2>&1"
