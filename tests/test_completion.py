@@ -1,0 +1,74 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from inpaint.completion import complete_file, complete_set
+from inpaint.data.store import DatasetInfo, Split, save_dataset
+from inpaint.errors import InpaintError
+from inpaint.masks import generate_maskset, write_maskset
+from inpaint.methods import get_method
+
+
+@pytest.fixture
+def prepared(tmp_path):
+    rng = np.random.default_rng(0)
+    images = (rng.random((5, 16, 16, 3)) * 255).astype(np.uint8)
+    split = Split([f"t{i}" for i in range(5)], images, ["synthetic"] * 5)
+    empty = Split([], np.zeros((0, 16, 16, 3), np.uint8), [])
+    info = DatasetInfo(name="toy", kind="folder", label="toy", size=16, channels=3)
+    train = Split([f"r{i}" for i in range(5)], images, ["synthetic"] * 5)
+    save_dataset(tmp_path / "data", info, {"train": train, "val": empty, "test": split})
+    masks = generate_maskset(split.ids, 16, "toy", "box", {"kind": "box"}, seed=0)
+    write_maskset(tmp_path / "masks", masks)
+    return tmp_path, images, masks
+
+
+def test_complete_set_writes_one_composited_png_per_test_image(prepared):
+    root, images, masks = prepared
+    n = complete_set(get_method("telea"), root / "data", root / "masks", root / "out",
+                     batch_size=2)
+    assert n == 5
+    assert sorted(p.name for p in (root / "out").iterdir()) == [f"t{i}.png" for i in range(5)]
+    for i in range(5):
+        done = np.asarray(Image.open(root / "out" / f"t{i}.png"))
+        known = masks[f"t{i}"]
+        assert np.array_equal(done[known], images[i][known])
+
+
+def test_complete_set_with_a_missing_mask_leaves_no_output(prepared):
+    root, _, _ = prepared
+    (root / "masks" / "t3.png").unlink()
+    with pytest.raises(InpaintError, match="t3"):
+        complete_set(get_method("telea"), root / "data", root / "masks", root / "out")
+    assert not (root / "out").exists()
+    assert not [p for p in root.iterdir() if p.name.startswith(".out")]
+
+
+def test_complete_user_image_via_cli(tmp_path):
+    image = np.full((20, 30, 3), 90, np.uint8)
+    image[:, 15:] = 200
+    Image.fromarray(image).save(tmp_path / "photo.jpg", quality=100)
+    mask = np.full((20, 30), 255, np.uint8)
+    mask[5:10, 5:10] = 0
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    result = subprocess.run(
+        [sys.executable, "-m", "inpaint", "complete", "--method", "navier_stokes",
+         "--image", str(tmp_path / "photo.jpg"), "--mask", str(tmp_path / "mask.png"),
+         "--out", str(tmp_path / "done.png")], capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    done = np.asarray(Image.open(tmp_path / "done.png"))
+    assert done.shape == (20, 30, 3)
+    assert np.abs(done[5:10, 5:10].astype(int) - 90).max() <= 3
+
+
+def test_complete_user_image_with_wrong_mask_size(tmp_path):
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "photo.png")
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "mask.png")
+    with pytest.raises(InpaintError, match=r"mask\.png has size 20x20, expected 30x20"):
+        complete_file(get_method("telea"), tmp_path / "photo.png", tmp_path / "mask.png",
+                      tmp_path / "out.png")
+    assert not (tmp_path / "out.png").exists()
