@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from inpaint.errors import InpaintError
 
@@ -98,7 +97,7 @@ def cmd_complete(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from inpaint.metrics import evaluate_completions
+    from inpaint.evaluation import evaluate_completions
 
     frame = evaluate_completions(args.data, args.masks, args.completions, args.out,
                                  use_lpips=args.lpips)

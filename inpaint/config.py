@@ -42,7 +42,9 @@ def check_config(config: dict) -> dict:
     for name, block in method_blocks(config).items():
         if block.get("external"):
             if block["external"] is not True:
-                raise InpaintError(f"methods.{name}.external: expected true, got {block['external']!r}")
+                raise InpaintError(
+                    f"methods.{name}.external: expected true, got {block['external']!r}"
+                )
             continue
         if name not in list_methods():
             raise InpaintError(

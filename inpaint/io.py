@@ -31,7 +31,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
+    )
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -127,9 +129,7 @@ def to_channels(img: Image.Image, channels: int, path: str | os.PathLike = "<ima
         maxval = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
         grey = np.clip(np.round(arr / maxval * 255.0), 0, 255).astype(np.uint8)
         img = Image.fromarray(grey, mode="L")
-    elif mode == "P":
-        img = img.convert("RGBA")
-    elif mode == "LA":
+    elif mode == "P" or mode == "LA":
         img = img.convert("RGBA")
     elif mode not in ("L", "RGB", "RGBA", "1"):
         raise InpaintError(

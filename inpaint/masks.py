@@ -9,6 +9,7 @@ set in any order, gives the same bytes.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 from collections.abc import Callable
@@ -65,7 +66,8 @@ def box_mask(rng: np.random.Generator, size: int, min_boxes: int = 1, max_boxes:
 
 
 def _strokes(rng: np.random.Generator, size: int, min_strokes: int, max_strokes: int,
-             min_vertices: int, max_vertices: int, min_width: float, max_width: float) -> np.ndarray:
+             min_vertices: int, max_vertices: int, min_width: float,
+             max_width: float) -> np.ndarray:
     """Free-form brush strokes after DeepFill v2, scaled from a 256 px reference."""
     import cv2
 
@@ -89,7 +91,7 @@ def _strokes(rng: np.random.Generator, size: int, min_strokes: int, max_strokes:
             x = np.clip(vertices[-1][0] + radius * math.cos(angle), 0, size - 1)
             y = np.clip(vertices[-1][1] + radius * math.sin(angle), 0, size - 1)
             vertices.append((int(x), int(y)))
-        for start, end in zip(vertices[:-1], vertices[1:], strict=True):
+        for start, end in itertools.pairwise(vertices):
             cv2.line(hole, start, end, 1, thickness=width)
         for vertex in vertices:
             cv2.circle(hole, vertex, width // 2, 1, thickness=-1)
@@ -101,7 +103,8 @@ def _strokes(rng: np.random.Generator, size: int, min_strokes: int, max_strokes:
 
 
 def irregular_mask(rng: np.random.Generator, size: int, min_hole_ratio: float = 0.01,
-                   max_hole_ratio: float = 0.6, max_tries: int = 100, **stroke_params) -> np.ndarray:
+                   max_hole_ratio: float = 0.6, max_tries: int = 100,
+                   **stroke_params) -> np.ndarray:
     """Free-form strokes, redrawn until the hole ratio lies in [min, max] (bounded tries)."""
     params = {k: v for k, v in DEFAULTS["irregular"].items() if "hole_ratio" not in k}
     params.update(stroke_params)
@@ -192,6 +195,8 @@ def load_maskset(mask_dir: str | os.PathLike, image_ids: list[str],
     for i, image_id in enumerate(image_ids):
         path = mask_dir / f"{image_id}.png"
         if not path.is_file():
-            raise InpaintError(f"mask set {mask_dir} has no mask for test image {image_id!r}: {path}")
+            raise InpaintError(
+                f"mask set {mask_dir} has no mask for test image {image_id!r}: {path}"
+            )
         out[i] = read_mask(path, shape)
     return out

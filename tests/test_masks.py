@@ -92,7 +92,8 @@ def test_written_masks_follow_the_convention(tmp_path):
         arr = np.asarray(img)
         assert set(np.unique(arr)) <= {0, 255}
         assert row.hole_ratio == pytest.approx((arr == 0).mean())
-        assert np.array_equal(read_mask(tmp_path / "m" / f"{row.image_id}.png"), masks[row.image_id])
+        stored = read_mask(tmp_path / "m" / f"{row.image_id}.png")
+        assert np.array_equal(stored, masks[row.image_id])
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
 
 

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from skimage.restoration import inpaint_biharmonic
 
+from inpaint.masks import center_mask, pixels_mask
 from inpaint.methods import (
     InpaintMethod,
     complete_batch,
@@ -11,7 +12,6 @@ from inpaint.methods import (
     register_method,
 )
 from inpaint.methods.base import to_float
-from inpaint.masks import center_mask, pixels_mask
 
 CLASSICAL = ["biharmonic", "telea", "navier_stokes"]
 
