@@ -105,14 +105,14 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_tables(args) -> None:
-    from inpaint.reporting import make_tables
+    from inpaint.evaluation import make_tables
 
     make_tables(args.metrics, args.out, labels=args.labels, n_boot=args.bootstrap,
-                seed=args.seed)
+                seed=args.seed, lpips_enabled=args.lpips)
 
 
 def cmd_figure(args) -> None:
-    from inpaint.reporting import make_figure
+    from inpaint.evaluation import make_figure
 
     if len(args.completions) != len(args.labels):
         raise InpaintError("figure: give one --labels entry per --completions folder")
@@ -213,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="tables folder")
     p.add_argument("--labels", type=_json, default={}, help="JSON {dataset: display label}")
     p.add_argument("--bootstrap", type=int, default=1000)
+    p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True,
+                   help="whether LPIPS was requested (explains an empty column)")
     common(p, seed=True)
 
     p = add("figure", cmd_figure, "figure grid: real / corrupted / one row per method")

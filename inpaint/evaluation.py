@@ -67,3 +67,54 @@ def evaluate_completions(data_dir, mask_dir, completion_dir, out_path,
     frame = score_files(Path(data_dir) / "test", completion_dir, mask_dir, ids, use_lpips)
     write_metrics(out_path, frame)
     return frame
+
+
+def metric_key(path: str | os.PathLike) -> tuple[str, str, str]:
+    """(dataset, maskset, method) of results/metrics/{dataset}/{maskset}/{method}.csv."""
+    path = Path(path)
+    if path.suffix != ".csv" or len(path.parts) < 3:
+        raise InpaintError(
+            f"metrics file {path} is not laid out as .../{{dataset}}/{{maskset}}/{{method}}.csv"
+        )
+    return path.parent.parent.name, path.parent.name, path.stem
+
+
+def make_tables(metric_paths, out_dir, labels: dict | None = None, n_boot: int = 1000,
+                seed: int = 0, lpips_enabled: bool = True) -> None:
+    """summary.csv/.md/.tex and by_hole_ratio.csv/.md from per-image metrics CSVs."""
+    from inpaint.metrics import lpips_status, read_metrics
+    from inpaint.tables import by_hole_ratio, summarize, write_tables
+
+    frames = {}
+    for path in metric_paths:
+        key = metric_key(path)
+        if key in frames:
+            raise InpaintError(f"metrics for {'/'.join(key)} given twice ({path})")
+        frames[key] = read_metrics(path)
+    if not frames:
+        raise InpaintError("no metrics files given")
+    notes = []
+    if all(frame["lpips"].isna().all() for frame in frames.values()):
+        reason = lpips_status()[1] if lpips_enabled else "disabled in the config (evaluation.lpips)"
+        notes.append(f"lpips column empty: {reason}.")
+    summary = summarize(frames, n_boot=n_boot, seed=seed, labels=labels or None)
+    write_tables(out_dir, summary, by_hole_ratio(frames, labels=labels or None), notes=notes)
+
+
+def make_figure(data_dir, mask_dir, completion_dirs: dict[str, str | os.PathLike], out_path,
+                n_cols: int = 8, title: str | None = None) -> None:
+    """Figure grid of the first n_cols test images: real / corrupted / one row per method."""
+    from inpaint.figures import figure_grid
+
+    info = load_info(data_dir)
+    ids, reals = load_split(data_dir, "test")
+    ids, reals = ids[:n_cols], reals[:n_cols]
+    known = load_maskset(mask_dir, ids, (info.size, info.size))
+    rows = {}
+    for label, folder in completion_dirs.items():
+        paths = [Path(folder) / f"{image_id}.png" for image_id in ids]
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            raise InpaintError(f"figure: completion {missing[0]} not found")
+        rows[label] = np.stack([read_image(p, channels=info.channels) for p in paths])
+    figure_grid(reals, known, rows, out_path, title=title or f"{info.label} / {Path(mask_dir).name}", n_cols=n_cols)

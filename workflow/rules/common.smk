@@ -1,7 +1,9 @@
 import json
 import shlex
+import sys
 from pathlib import Path
 
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
 from inpaint.config import builtin_methods, check_config, method_params
@@ -13,8 +15,14 @@ validate(config, schema="../schemas/config.schema.yaml")
 # Every rule runs the package as `python -m inpaint` from this checkout, so the
 # same rules work in the project's .venv, in a conda env (--sw-deployment-method
 # conda, workflow/envs/inpaint.yaml) and on cluster nodes sharing the checkout.
+# Without conda, `python` is the interpreter running Snakemake (e.g. .venv/bin),
+# whether or not the venv is activated.
 PROJECT_ROOT = Path(workflow.basedir).resolve()
-shell.prefix(f"set -euo pipefail; export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; ")
+SHELL_PREFIX = f"set -euo pipefail; export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
+    PYTHON_BIN = shlex.quote(str(Path(sys.executable).parent))
+    SHELL_PREFIX += f"export PATH={PYTHON_BIN}:$PATH; "
+shell.prefix(SHELL_PREFIX)
 check_config(config)
 
 DATASETS = list(config["datasets"])

@@ -47,6 +47,7 @@ rule tables:
     params:
         labels=dataset_labels(),
         bootstrap=config["evaluation"]["bootstrap"],
+        lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
         seed=config["seed"],
     log:
         "results/logs/tables.log",
@@ -54,5 +55,5 @@ rule tables:
         "../envs/inpaint.yaml"
     shell:
         "python -m inpaint tables --metrics {input} --labels {params.labels}"
-        " --bootstrap {params.bootstrap} --seed {params.seed}"
+        " --bootstrap {params.bootstrap} --seed {params.seed} {params.lpips}"
         " --out results/tables > {log} 2>&1"

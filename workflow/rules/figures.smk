@@ -23,5 +23,5 @@ rule figure:
     shell:
         "python -m inpaint figure --data {input.data} --masks {input.masks}"
         " --completions {input.completions} --labels {params.labels}"
-        " --columns {params.columns} --title '{wildcards.dataset} / {wildcards.maskset}'"
+        " --columns {params.columns}"
         " --out {output} > {log} 2>&1"

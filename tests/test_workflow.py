@@ -1,0 +1,160 @@
+"""End to end: the Snakemake workflow on the tiny config, in a temporary folder."""
+
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_CONFIG = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, config: dict, *args: str, check: bool = True):
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
+           "--cores", "2", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def with_external(config: dict) -> dict:
+    config = yaml.safe_load(yaml.safe_dump(config))
+    config["methods"]["example_mean_fill"] = {"external": True}
+    return config
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("run")
+    snakemake(workdir, with_external(TEST_CONFIG))
+    return workdir / "results"
+
+
+def test_tables_have_every_dataset_maskset_method(run):
+    summary = pd.read_csv(run / "tables" / "summary.csv")
+    methods = [*TEST_CONFIG["methods"], "example_mean_fill"]
+    expected = {(d, m, x) for d in TEST_CONFIG["datasets"] for m in TEST_CONFIG["masks"]
+                for x in methods}
+    assert set(zip(summary.dataset, summary.maskset, summary.method, strict=True)) == expected
+    n_test = TEST_CONFIG["datasets"]["chars"]["n_test"]
+    assert (summary.n == n_test).all()
+    for metric in ["psnr", "psnr_hole", "ssim", "ssim_hole", "l1", "l2", "l1_hole", "l2_hole"]:
+        assert summary[f"{metric}_mean"].notna().all()
+        assert (summary[f"{metric}_lo"] <= summary[f"{metric}_mean"]).all()
+        assert (summary[f"{metric}_mean"] <= summary[f"{metric}_hi"]).all()
+    for name in ["summary.md", "summary.tex", "by_hole_ratio.csv", "by_hole_ratio.md"]:
+        assert (run / "tables" / name).stat().st_size > 0
+    assert "example\\_mean\\_fill" in (run / "tables" / "summary.tex").read_text()
+
+
+def test_external_method_is_scored_like_the_others(run):
+    metrics = pd.read_csv(run / "metrics" / "chars" / "center" / "example_mean_fill.csv")
+    ids = sorted(p.stem for p in (run / "data" / "chars" / "test").glob("*.png"))
+    assert sorted(metrics.image_id.astype(str)) == ids
+    # the mean fill is constant in the hole: a hole pixel equals the mean known value
+    image_id = ids[0]
+    real = np.asarray(Image.open(run / "data" / "chars" / "test" / f"{image_id}.png"))
+    done = np.asarray(Image.open(run / "completions/chars/center/example_mean_fill" /
+                                 f"{image_id}.png"))
+    known = np.asarray(Image.open(run / "masks/chars/center" / f"{image_id}.png")) == 255
+    assert np.array_equal(done[known], real[known])
+    assert len(np.unique(done[~known])) == 1
+
+
+def test_figures_have_a_row_per_method(run):
+    sizes = {}
+    for maskset in TEST_CONFIG["masks"]:
+        path = run / "figures" / "chars" / f"{maskset}.png"
+        sizes[maskset] = Image.open(path).size
+    assert len(set(sizes.values())) == 1
+    width, height = next(iter(sizes.values()))
+    assert width > height  # 8 columns, 2 + 3 rows
+
+
+def test_completions_keep_known_pixels(run):
+    for method in TEST_CONFIG["methods"]:
+        for path in (run / "completions" / "chars" / "pixels" / method).glob("*.png"):
+            real = np.asarray(Image.open(run / "data" / "chars" / "test" / path.name))
+            known = np.asarray(Image.open(run / "masks" / "chars" / "pixels" / path.name)) == 255
+            assert np.array_equal(np.asarray(Image.open(path))[known], real[known])
+
+
+def test_two_clean_runs_give_identical_masks_and_metrics(run, tmp_path):
+    snakemake(tmp_path, with_external(TEST_CONFIG))
+    again = tmp_path / "results"
+    for sub in ["masks", "metrics", "data/chars/test"]:
+        cmp = filecmp.dircmp(run / sub, again / sub)
+        files = sorted(p.relative_to(run / sub) for p in (run / sub).rglob("*") if p.is_file())
+        assert files
+        for rel in files:
+            assert (run / sub / rel).read_bytes() == (again / sub / rel).read_bytes(), rel
+        assert not cmp.left_only
+        assert not cmp.right_only
+    assert (run / "tables/summary.csv").read_bytes() == (again / "tables/summary.csv").read_bytes()
+
+
+def test_changed_seed_changes_masks(run, tmp_path):
+    config = {**TEST_CONFIG, "seed": 1, "masks": {"pixels": TEST_CONFIG["masks"]["pixels"]},
+              "methods": {"telea": {}}}
+    snakemake(tmp_path, config, "results/masks/chars/pixels")
+    a = sorted((run / "masks/chars/pixels").glob("*.png"))
+    b = sorted((tmp_path / "results/masks/chars/pixels").glob("*.png"))
+    assert len(a) == len(b) == TEST_CONFIG["datasets"]["chars"]["n_test"]
+    # the seed drives both the test split and the masks
+    assert [(p.name, p.read_bytes()) for p in a] != [(p.name, p.read_bytes()) for p in b]
+
+
+def test_report_includes_tables_and_figures(run):
+    workdir = run.parent
+    result = snakemake(workdir, with_external(TEST_CONFIG), "--report", "report.html")
+    html = (workdir / "report.html").read_text(errors="replace")
+    assert result.returncode == 0
+    assert "summary.csv" in html
+    assert "center.png" in html
+
+
+def test_dry_run_lists_a_rule_per_stage(tmp_path):
+    out = snakemake(tmp_path, TEST_CONFIG, "-n").stdout
+    for rule in ["prepare_dataset", "make_masks", "complete", "evaluate", "tables", "figure"]:
+        assert f"rule {rule}:" in out or f"\n{rule} " in out, rule
+
+
+def test_unknown_method_fails_before_any_job(tmp_path):
+    config = {**TEST_CONFIG, "methods": {"telea": {}, "deepfillv9": {}}}
+    result = snakemake(tmp_path, config, check=False)
+    assert result.returncode != 0
+    assert "unknown method 'deepfillv9'" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_corrupt_image_in_folder_dataset_is_named_and_leaves_nothing(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        Image.fromarray((rng.random((24, 24, 3)) * 255).astype(np.uint8)).save(
+            photos / f"p{i:02d}.png")
+    (photos / "p05.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    config = {**TEST_CONFIG, "datasets": {"mine": {"kind": "folder", "path": str(photos),
+                                                   "size": 16}}}
+    result = snakemake(tmp_path / "wd", config, check=False)
+    assert result.returncode != 0
+    log = (tmp_path / "wd/results/logs/prepare_dataset/mine.log").read_text()
+    assert "p05.png" in log
+    assert log.strip().splitlines()[-1].startswith("error: ")
+    assert not (tmp_path / "wd/results/data/mine").exists()
+    leftovers = [p for p in (tmp_path / "wd/results/data").iterdir()] if (
+        tmp_path / "wd/results/data").exists() else []
+    assert leftovers == []
