@@ -117,4 +117,5 @@ def make_figure(data_dir, mask_dir, completion_dirs: dict[str, str | os.PathLike
         if missing:
             raise InpaintError(f"figure: completion {missing[0]} not found")
         rows[label] = np.stack([read_image(p, channels=info.channels) for p in paths])
-    figure_grid(reals, known, rows, out_path, title=title or f"{info.label} / {Path(mask_dir).name}", n_cols=n_cols)
+    title = title or f"{info.label} / {Path(mask_dir).name}"
+    figure_grid(reals, known, rows, out_path, title=title, n_cols=n_cols)
