@@ -74,7 +74,7 @@ def dataset_inputs(wildcards):
 
 def model_input(wildcards):
     if wildcards.method in LEARNED:
-        return {"model": f"results/models/{wildcards.dataset}/{wildcards.method}"}
+        return {"model": f"results/models/{wildcards.dataset}/{wildcards.method}/model.json"}
     return {}
 
 

@@ -11,7 +11,9 @@ rule complete:
         block=method_json,
         device=config["device"],
         batch_size=config["evaluation"]["batch_size"],
-        model=lambda wildcards, input: f"--model {input.model}" if "model" in input.keys() else "",
+        model=lambda wildcards, input: (
+            f"--model {Path(input.model).parent}" if "model" in input.keys() else ""
+        ),
     log:
         "results/logs/complete/{dataset}/{maskset}/{method}.log",
     benchmark:

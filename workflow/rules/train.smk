@@ -2,7 +2,9 @@ rule train:
     input:
         "results/data/{dataset}",
     output:
-        directory("results/models/{dataset}/{method}"),
+        # model.json is written last; the folder (checkpoints, log, samples) is
+        # not a directory() output so a rerun resumes from its last checkpoint
+        "results/models/{dataset}/{method}/model.json",
     wildcard_constraints:
         method=alternatives(LEARNED),
     params:
@@ -21,4 +23,4 @@ rule train:
     shell:
         "python -m inpaint train --data {input} --method {wildcards.method} --params {params.block}"
         " --seed {params.seed} --device {params.device} --threads {threads}"
-        " --out {output} > {log} 2>&1"
+        " --out results/models/{wildcards.dataset}/{wildcards.method} > {log} 2>&1"
