@@ -107,7 +107,7 @@ def cmd_evaluate(args) -> None:
 def cmd_tables(args) -> None:
     from inpaint.evaluation import make_tables
 
-    make_tables(args.metrics, args.out, labels=args.labels, n_boot=args.bootstrap,
+    make_tables(args.metrics, args.out, data_dirs=args.data, n_boot=args.bootstrap,
                 seed=args.seed, lpips_enabled=args.lpips)
 
 
@@ -211,7 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", nargs="+", required=True,
                    help="results/metrics/{dataset}/{maskset}/{method}.csv files")
     p.add_argument("--out", required=True, help="tables folder")
-    p.add_argument("--labels", type=_json, default={}, help="JSON {dataset: display label}")
+    p.add_argument("--data", nargs="*", default=[],
+                   help="prepared dataset folders (their display labels label the tables)")
     p.add_argument("--bootstrap", type=int, default=1000)
     p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True,
                    help="whether LPIPS was requested (explains an empty column)")

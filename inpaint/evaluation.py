@@ -79,9 +79,13 @@ def metric_key(path: str | os.PathLike) -> tuple[str, str, str]:
     return path.parent.parent.name, path.parent.name, path.stem
 
 
-def make_tables(metric_paths, out_dir, labels: dict | None = None, n_boot: int = 1000,
+def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
                 seed: int = 0, lpips_enabled: bool = True) -> None:
-    """summary.csv/.md/.tex and by_hole_ratio.csv/.md from per-image metrics CSVs."""
+    """summary.csv/.md/.tex and by_hole_ratio.csv/.md from per-image metrics CSVs.
+
+    Dataset display labels (e.g. "synthetic faces") come from the prepared
+    datasets' info.json in ``data_dirs``.
+    """
     from inpaint.metrics import lpips_status, read_metrics
     from inpaint.tables import by_hole_ratio, summarize, write_tables
 
@@ -93,6 +97,7 @@ def make_tables(metric_paths, out_dir, labels: dict | None = None, n_boot: int =
         frames[key] = read_metrics(path)
     if not frames:
         raise InpaintError("no metrics files given")
+    labels = {info.name: info.label for info in map(load_info, data_dirs)}
     notes = []
     if all(frame["lpips"].isna().all() for frame in frames.values()):
         reason = lpips_status()[1] if lpips_enabled else "disabled in the config (evaluation.lpips)"

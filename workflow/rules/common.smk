@@ -59,12 +59,6 @@ def method_json(wildcards):
     return quoted_json(method_params(config, wildcards.method))
 
 
-def dataset_labels():
-    return quoted_json(
-        {name: block["label"] for name, block in config["datasets"].items() if "label" in block}
-    )
-
-
 def dataset_inputs(wildcards):
     block = config["datasets"][wildcards.dataset]
     if block["kind"] == "faces":

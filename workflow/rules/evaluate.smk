@@ -24,12 +24,13 @@ rule evaluate:
 
 rule tables:
     input:
-        expand(
+        metrics=expand(
             "results/metrics/{dataset}/{maskset}/{method}.csv",
             dataset=DATASETS,
             maskset=MASKSETS,
             method=METHODS,
         ),
+        data=expand("results/data/{dataset}", dataset=DATASETS),
     output:
         summary=report(
             "results/tables/summary.csv",
@@ -45,7 +46,6 @@ rule tables:
         ),
         by_ratio_md="results/tables/by_hole_ratio.md",
     params:
-        labels=dataset_labels(),
         bootstrap=config["evaluation"]["bootstrap"],
         lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
         seed=config["seed"],
@@ -54,6 +54,6 @@ rule tables:
     conda:
         "../envs/inpaint.yaml"
     shell:
-        "python -m inpaint tables --metrics {input} --labels {params.labels}"
+        "python -m inpaint tables --metrics {input.metrics} --data {input.data}"
         " --bootstrap {params.bootstrap} --seed {params.seed} {params.lpips}"
         " --out results/tables > {log} 2>&1"
