@@ -4,7 +4,8 @@ x = argmin sum over hole pixels p and their 4-neighbours q inside the image of
 ((x_p - x_q) - (g_p - g_q))^2, with x = y on known pixels (Dirichlet boundary).
 The normal equations give, for every hole pixel p,
 
-    |N(p)| x_p - sum_{q in N(p), q hole} x_q = sum_{q in N(p)} (g_p - g_q) + sum_{q in N(p), q known} y_q
+    |N(p)| x_p - sum_{q in N(p), q hole} x_q
+        = sum_{q in N(p)} (g_p - g_q) + sum_{q in N(p), q known} y_q
 
 one sparse symmetric positive-definite system per image, shared by all channels
 (factorised once with SuperLU, solved for every channel). Used by yeh_dcgan

@@ -7,7 +7,7 @@ from inpaint.poisson import poisson_blend, poisson_blend_batch
 
 def dense_solution(y, g, known):
     """Least squares over all 4-neighbour pairs touching a hole pixel, known pixels fixed."""
-    h, w, c = y.shape
+    h, w, _ = y.shape
     hole = np.argwhere(~known)
     col = {tuple(p): k for k, p in enumerate(hole)}
     rows_a, rows_b = [], []
