@@ -20,6 +20,14 @@ class InpaintMethod(ABC):
 
     name: ClassVar[str] = ""
     learned: ClassVar[bool] = False
+    # A variant that completes with another method's trained model (e.g. the
+    # unblended output of yeh_dcgan) names that method here; the workflow then
+    # trains once, in results/models/{dataset}/{shares_model_with}/.
+    shares_model_with: ClassVar[str | None] = None
+
+    @classmethod
+    def model_owner(cls) -> str:
+        return cls.shares_model_with or cls.name
 
     def __init__(self, **params) -> None:
         self.params = params

@@ -31,6 +31,8 @@ METHODS = list(config["methods"])
 BUILTIN = builtin_methods(config)
 FACE_GENERATOR_WHEEL = "resources/gan_face_generate-1.1.1-py3-none-any.whl"
 LEARNED = [m for m in BUILTIN if get_method_class(m).learned]
+# methods whose models are trained: a variant sharing another's model trains the owner
+TRAINED = sorted({get_method_class(m).model_owner() for m in LEARNED})
 
 
 def alternatives(names):
@@ -56,6 +58,9 @@ def maskset_params(wildcards):
 
 
 def method_json(wildcards):
+    """The method's config block; an owner trained only for a variant gets its defaults."""
+    if wildcards.method not in config["methods"]:
+        return quoted_json({})
     return quoted_json(method_params(config, wildcards.method))
 
 
@@ -68,13 +73,14 @@ def dataset_inputs(wildcards):
 
 def model_input(wildcards):
     if wildcards.method in LEARNED:
-        return {"model": f"results/models/{wildcards.dataset}/{wildcards.method}/model.json"}
+        owner = get_method_class(wildcards.method).model_owner()
+        return {"model": f"results/models/{wildcards.dataset}/{owner}/model.json"}
     return {}
 
 
 def use_cuda(method):
     """Learned methods ask the scheduler for a GPU only when the config asks for CUDA."""
-    return int(config["device"] == "cuda" and method in LEARNED)
+    return int(config["device"] == "cuda" and (method in LEARNED or method in TRAINED))
 
 
 def all_targets():

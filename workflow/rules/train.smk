@@ -6,7 +6,7 @@ rule train:
         # not a directory() output so a rerun resumes from its last checkpoint
         "results/models/{dataset}/{method}/model.json",
     wildcard_constraints:
-        method=alternatives(LEARNED),
+        method=alternatives(TRAINED),
     params:
         block=method_json,
         seed=config["seed"],
