@@ -182,7 +182,8 @@ def read_log(path: Path, drop_seconds: bool = True) -> list[dict[str, str]]:
         rows = list(csv.DictReader(handle))
     for row in rows:
         if drop_seconds:
-            row.pop("seconds")
+            for column in ("seconds", "images_per_s", "peak_gpu_mb"):
+                row.pop(column)
     return rows
 
 
@@ -268,6 +269,9 @@ def test_outputs_written(tmp_path):
     assert info["wall_seconds"] > 0
     assert info["hparams"] == {"width": 8}
     assert not list(tmp_path.rglob("*.tmp*"))
+    rows = read_log(tmp_path / "train_log.csv", drop_seconds=False)
+    assert all(float(row["images_per_s"]) > 0 for row in rows)
+    assert all(row["peak_gpu_mb"] == "" for row in rows)  # CPU: no GPU memory to report
     # load_weights gives the networks back for inference
     net = TinyGAN(Runtime(torch.device("cpu"), 1, 0, choose_amp(torch.device("cpu")),
                           Scaler(False)), channels=3)

@@ -132,6 +132,22 @@ class Scaler:
             self._scaler.load_state_dict(state)
 
 
+def choose_memory_format(device: torch.device, amp: AmpPolicy) -> torch.memory_format:
+    """channels_last where it helps: convolutions on CUDA under autocast (tensor cores).
+
+    On the CPU it gains little for these networks (notes/cpu-torch.md) and is
+    left off, so the CPU path is unchanged.
+    """
+    if device.type == "cuda" and amp.enabled:
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+def use_pinned_memory(device: torch.device) -> bool:
+    """Page-locked host batches (faster, asynchronous copies) only when copying to CUDA."""
+    return device.type == "cuda"
+
+
 @dataclass
 class Runtime:
     """Where and how a training run computes; handed to the system's constructor."""
@@ -141,6 +157,7 @@ class Runtime:
     seed: int
     amp: AmpPolicy
     scaler: Scaler
+    memory_format: torch.memory_format = torch.contiguous_format
 
     @property
     def cuda(self) -> bool:
@@ -154,12 +171,17 @@ class Runtime:
 
 
 def make_runtime(device: str = "auto", threads: int = 1, amp: str = "auto",
-                 seed: int = 0) -> Runtime:
-    """Resolve the device, set the thread count and pick the AMP policy."""
+                 seed: int = 0, fixed_shapes: bool = True) -> Runtime:
+    """Resolve the device, set the thread count and pick the AMP policy.
+
+    ``fixed_shapes``: every batch has the same shape (training), so cuDNN may
+    benchmark its algorithms once; leave it False for variable shapes.
+    """
     torch_device = resolve_device(device)
     configure_threads(threads)
     policy = choose_amp(torch_device, amp)
     if torch_device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.benchmark = bool(fixed_shapes)
     return Runtime(torch_device, int(threads), int(seed), policy,
-                   Scaler(policy.scale_loss, torch_device.type))
+                   Scaler(policy.scale_loss, torch_device.type),
+                   choose_memory_format(torch_device, policy))

@@ -132,8 +132,12 @@ def train(build: Callable[[Runtime], TrainingSystem], images: np.ndarray,
     system = build(rt)
     if not system.modules or not system.loss_names:
         raise ValueError(f"{type(system).__name__} registers no modules or no loss_names")
+    if rt.memory_format != torch.contiguous_format:
+        for module in system.modules.values():
+            module.to(memory_format=rt.memory_format)
     sampler = ImageSampler(images, config.batch_size, seed=config.seed, flip=config.flip,
-                           value_range=system.value_range, device=rt.device)
+                           value_range=system.value_range, device=rt.device,
+                           memory_format=rt.memory_format)
     shown = images[:config.n_samples] if sample_images is None else sample_images
     run = _Run(system, rt, config, Path(model_dir), sampler, sampler.tensor(shown),
                {"method": config.method, "image_size": list(np.shape(images)[1:3]),
@@ -168,6 +172,7 @@ class _Run:
         if pending is not None:
             self.log.load_pending(pending)
         self.t0 = time.perf_counter() - elapsed
+        self._mark = (self.start, elapsed)
         self.plotted = time.perf_counter()
 
     def seconds(self) -> float:
@@ -186,7 +191,7 @@ class _Run:
                 self.log.add(losses)
                 bad = first_non_finite(losses)
                 if bad or step % cfg.log_every == 0 or step == cfg.steps:
-                    row = self.log.write(step, system.phase(step), self.seconds())
+                    row = self._log_row(step)
                     bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k in losses},
                                     refresh=False)
                 if bad:
@@ -202,6 +207,17 @@ class _Run:
             bar.close()
             self.log.close()
         return self._finish()
+
+    def _log_row(self, step: int) -> dict[str, Any]:
+        """Write the interval's losses with throughput (images/s) and peak GPU memory."""
+        now = self.seconds()
+        last_step, last_time = self._mark
+        images_per_s = ((step - last_step) * self.config.batch_size / (now - last_time)
+                        if now > last_time else None)
+        gpu_mb = (torch.cuda.max_memory_allocated(self.rt.device) / 2**20
+                  if self.rt.cuda else None)
+        self._mark = (step, now)
+        return self.log.write(step, self.system.phase(step), now, images_per_s, gpu_mb)
 
     def _stop_non_finite(self, step: int, what: str) -> None:
         kept = (f"the last good checkpoint {self.last} (step {self.good}) is kept"

@@ -2,10 +2,11 @@
 
 Columns: step, phase, one per loss (the mean over the interval's steps; empty
 when the loss was not computed in it, e.g. in another GLCIC phase), seconds
-(training wall time so far). Rows are appended and flushed as they come; on
-resume the rows after the checkpoint's step are dropped and the unfinished
+(training wall time so far), images_per_s (throughput over the interval) and
+peak_gpu_mb (peak GPU memory so far; empty on the CPU). Rows are appended and
+flushed as they come; on resume the rows after the checkpoint's step are dropped and the unfinished
 interval's sums come back from the checkpoint, so the log of a resumed run
-equals that of an uninterrupted one (up to the seconds column).
+equals that of an uninterrupted one (up to the timing columns).
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from typing import Any
 from inpaint.errors import InpaintError
 from inpaint.io import atomic_path
 
+TIMING_COLUMNS = ("seconds", "images_per_s", "peak_gpu_mb")
+
 
 class LossLog:
     def __init__(self, path: str | os.PathLike, loss_names: Sequence[str],
                  resume_step: int = 0) -> None:
         self.path = Path(path)
         self.loss_names = tuple(loss_names)
-        self.columns = ["step", "phase", *self.loss_names, "seconds"]
+        self.columns = ["step", "phase", *self.loss_names, *TIMING_COLUMNS]
         self.last_row: dict[str, Any] = {}
         kept = self._read_until(resume_step) if resume_step > 0 else []
         with atomic_path(self.path) as tmp, open(tmp, "w", newline="") as handle:
@@ -68,16 +71,24 @@ class LossLog:
             self._sums[name] = self._sums.get(name, 0.0) + float(value)
             self._counts[name] = self._counts.get(name, 0) + 1
 
-    def write(self, step: int, phase: str, seconds: float) -> dict[str, Any]:
+    def write(self, step: int, phase: str, seconds: float, images_per_s: float | None = None,
+              peak_gpu_mb: float | None = None) -> dict[str, Any]:
         """Append the interval's means as one row, flush, and start a new interval."""
         means = {name: self._sums[name] / self._counts[name] for name in self._sums}
+        timing = [f"{seconds:.3f}",
+                  "" if images_per_s is None else f"{images_per_s:.1f}",
+                  "" if peak_gpu_mb is None else f"{peak_gpu_mb:.1f}"]
         self._writer.writerow(
             [step, phase, *(repr(means[n]) if n in means else "" for n in self.loss_names),
-             f"{seconds:.3f}"]
+             *timing]
         )
         self._file.flush()
         self._sums, self._counts = {}, {}
         self.last_row = {"step": step, "phase": phase, **means, "seconds": seconds}
+        if images_per_s is not None:
+            self.last_row["images_per_s"] = images_per_s
+        if peak_gpu_mb is not None:
+            self.last_row["peak_gpu_mb"] = peak_gpu_mb
         return self.last_row
 
     def pending(self) -> dict[str, Any]:

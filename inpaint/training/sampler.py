@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from inpaint.training.device import use_pinned_memory
 from inpaint.training.seeding import derive_seed
 
 _PERMUTATION, _FLIP = 1, 2
@@ -30,7 +31,8 @@ class ImageSampler:
 
     def __init__(self, images: np.ndarray, batch_size: int, *, seed: int = 0, flip: bool = False,
                  value_range: tuple[float, float] = (0.0, 1.0),
-                 device: torch.device | str = "cpu") -> None:
+                 device: torch.device | str = "cpu",
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
         self._data = _to_nchw(images)
         if len(self._data) == 0:
             raise ValueError("cannot sample batches from an empty image array")
@@ -41,6 +43,8 @@ class ImageSampler:
         self.flip = bool(flip)
         self.value_range = (float(value_range[0]), float(value_range[1]))
         self.device = torch.device(device)
+        self.memory_format = memory_format
+        self._pin = use_pinned_memory(self.device)
         self._perms: dict[int, torch.Tensor] = {}
 
     def __len__(self) -> int:
@@ -79,10 +83,13 @@ class ImageSampler:
     def to_float(self, images: np.ndarray) -> torch.Tensor:
         """uint8 (B, C, H, W) -> float on the device, scaled to ``value_range``."""
         lo, hi = self.value_range
-        out = torch.from_numpy(images).to(self.device).float().div_(255.0)
+        host = torch.from_numpy(np.ascontiguousarray(images))
+        if self._pin:
+            host = host.pin_memory()
+        out = host.to(self.device, non_blocking=self._pin).float().div_(255.0)
         if (lo, hi) != (0.0, 1.0):
             out.mul_(hi - lo).add_(lo)
-        return out
+        return out.contiguous(memory_format=self.memory_format)
 
     def tensor(self, images: np.ndarray) -> torch.Tensor:
         """A fixed uint8 (N, H, W, C) array (e.g. the sample-grid images) as a float batch."""

@@ -31,6 +31,10 @@ METHODS = list(config["methods"])
 BUILTIN = builtin_methods(config)
 FACE_GENERATOR_WHEEL = "resources/gan_face_generate-1.1.1-py3-none-any.whl"
 LEARNED = [m for m in BUILTIN if get_method_class(m).learned]
+CLASSICAL = [m for m in BUILTIN if m not in LEARNED]
+# learned methods' rules ask the scheduler for a GPU only when the config asks for CUDA,
+# so a CPU-only run never waits for a GPU that is not there
+GPU = int(config["device"] == "cuda")
 # methods whose models are trained: a variant sharing another's model trains the owner
 TRAINED = sorted({get_method_class(m).model_owner() for m in LEARNED})
 
@@ -71,16 +75,10 @@ def dataset_inputs(wildcards):
     return []
 
 
-def model_input(wildcards):
-    if wildcards.method in LEARNED:
-        owner = get_method_class(wildcards.method).model_owner()
-        return {"model": f"results/models/{wildcards.dataset}/{owner}/model.json"}
-    return {}
-
-
-def use_cuda(method):
-    """Learned methods ask the scheduler for a GPU only when the config asks for CUDA."""
-    return int(config["device"] == "cuda" and (method in LEARNED or method in TRAINED))
+def model_json(wildcards):
+    """A learned method completes with its (or its owner's) trained model."""
+    owner = get_method_class(wildcards.method).model_owner()
+    return f"results/models/{wildcards.dataset}/{owner}/model.json"
 
 
 def all_targets():

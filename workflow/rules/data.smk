@@ -22,6 +22,9 @@ rule prepare_dataset:
     benchmark:
         "results/benchmarks/prepare_dataset/{dataset}.tsv"
     threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     conda:
         "../envs/inpaint.yaml"
     shell:

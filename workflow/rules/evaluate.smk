@@ -14,6 +14,9 @@ rule evaluate:
     benchmark:
         "results/benchmarks/evaluate/{dataset}/{maskset}/{method}.tsv"
     threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     conda:
         "../envs/inpaint.yaml"
     shell:
@@ -51,6 +54,9 @@ rule tables:
         seed=config["seed"],
     log:
         "results/logs/tables.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
     conda:
         "../envs/inpaint.yaml"
     shell:

@@ -18,6 +18,9 @@ rule figure:
         columns=config["evaluation"]["figure_columns"],
     log:
         "results/logs/figure/{dataset}/{maskset}.log",
+    resources:
+        mem_mb=2000,
+        runtime=10,
     conda:
         "../envs/inpaint.yaml"
     shell:

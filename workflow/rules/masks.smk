@@ -9,6 +9,9 @@ rule make_masks:
     log:
         "results/logs/make_masks/{dataset}/{maskset}.log",
     threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../envs/inpaint.yaml"
     shell:

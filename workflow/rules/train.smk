@@ -17,7 +17,9 @@ rule train:
         "results/benchmarks/train/{dataset}/{method}.tsv"
     threads: 2
     resources:
-        gpu=lambda wildcards: use_cuda(wildcards.method),
+        gpu=GPU,
+        mem_mb=8000,
+        runtime=720,
     conda:
         "../envs/inpaint.yaml"
     shell:
