@@ -15,7 +15,7 @@ $(BIN)/inpaint: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
 	$(BIN)/pip install $(TORCH_PINS)
-	$(BIN)/pip install -e '.[test]' $(TORCH_PINS)
+	$(BIN)/pip install -e '.[test,slurm]' $(TORCH_PINS)
 	touch $(BIN)/inpaint
 
 venv: $(BIN)/inpaint

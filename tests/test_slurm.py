@@ -82,7 +82,10 @@ def run_snakemake(workdir: Path, *args: str, env=None) -> subprocess.CompletedPr
 def test_workflow_runs_as_slurm_jobs_and_matches_a_local_run(cluster, tmp_path):
     env = {**os.environ, "SLURM_CONF": str(cluster / "slurm.conf")}
     on_slurm = run_snakemake(tmp_path / "slurm", "--workflow-profile",
-                             str(ROOT / "workflow" / "profiles" / "slurm"), env=env)
+                             str(ROOT / "workflow" / "profiles" / "slurm"),
+                             # poll faster than the profile's defaults: toy jobs take seconds
+                             "--seconds-between-status-checks", "3",
+                             "--slurm-init-seconds-before-status-checks", "2", env=env)
     assert on_slurm.returncode == 0, on_slurm.stdout[-3000:] + on_slurm.stderr[-3000:]
 
     # every non-local Snakemake job ran as a SLURM job
