@@ -96,12 +96,21 @@ def cmd_complete(args) -> None:
     print(f"wrote {args.out}")
 
 
+def cmd_generate(args) -> None:
+    method = _method(args.method, args.params, args.model, args.device)
+    if not hasattr(method, "generate_grid"):
+        raise InpaintError(f"method {args.method!r} has no generator to sample from")
+    method.generate_grid(args.out, n=args.n, seed=args.seed, nrow=args.nrow)
+    print(f"wrote {args.out}")
+
+
 def cmd_evaluate(args) -> None:
     from inpaint.evaluation import evaluate_completions
 
-    frame = evaluate_completions(args.data, args.masks, args.completions, args.out,
-                                 use_lpips=args.lpips)
-    print(f"scored {len(frame)} images -> {args.out}")
+    frames = evaluate_completions(args.data, args.masks, args.completions, args.out,
+                                  use_lpips=args.lpips, use_st_lpips=args.st_lpips)
+    for frame, out in zip(frames, args.out, strict=True):
+        print(f"scored {len(frame)} images -> {out}")
 
 
 def cmd_tables(args) -> None:
@@ -199,12 +208,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="trained model folder (learned methods)")
     common(p, threads=True, params=True, device=True)
 
-    p = add("evaluate", cmd_evaluate, "score one method's completions (one row per image)")
+    p = add("generate", cmd_generate, "sample grid from a trained generator (yeh_dcgan)")
+    p.add_argument("--method", required=True)
+    p.add_argument("--model", required=True, help="trained model folder")
+    p.add_argument("--out", required=True, help="output .png")
+    p.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--nrow", type=int, default=8, help="samples per row (default 8)")
+    common(p, seed=True, threads=True, params=True, device=True)
+
+    p = add("evaluate", cmd_evaluate,
+            "score methods' completions of one mask set (one CSV per method, a row per image)")
     p.add_argument("--data", required=True)
     p.add_argument("--masks", required=True)
-    p.add_argument("--completions", required=True)
-    p.add_argument("--out", required=True, help="metrics CSV")
+    p.add_argument("--completions", nargs="+", required=True, help="one folder per method")
+    p.add_argument("--out", nargs="+", required=True, help="one metrics CSV per folder")
     p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--st-lpips", action=argparse.BooleanOptionalAction, default=True,
+                   help="ST-LPIPS column (offline: weights ship in stlpips-pytorch)")
     common(p, threads=True)
 
     p = add("tables", cmd_tables, "summary and by-hole-ratio tables from metrics CSVs")

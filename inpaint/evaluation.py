@@ -58,15 +58,25 @@ def check_completions(data_dir, mask_dir, completion_dir) -> list[str]:
     return ids
 
 
-def evaluate_completions(data_dir, mask_dir, completion_dir, out_path,
-                         use_lpips: bool = True) -> pd.DataFrame:
-    """Score one method's completions of one mask set; write the per-image CSV."""
-    from inpaint.metrics import score_files, write_metrics
+def evaluate_completions(data_dir, mask_dir, completion_dirs, out_paths,
+                         use_lpips: bool = True, use_st_lpips: bool = True) -> list[pd.DataFrame]:
+    """Score methods' completions of one mask set; write one per-image CSV per method.
 
-    ids = check_completions(data_dir, mask_dir, completion_dir)
-    frame = score_files(Path(data_dir) / "test", completion_dir, mask_dir, ids, use_lpips)
-    write_metrics(out_path, frame)
-    return frame
+    All folders are checked before any CSV is written, and the perceptual
+    networks are loaded once for all of them (their import costs seconds).
+    """
+    from inpaint.metrics import load_perceptual, score_files, write_metrics
+
+    if len(completion_dirs) != len(out_paths):
+        raise InpaintError("evaluate: give one output CSV per completions folder")
+    ids = [check_completions(data_dir, mask_dir, folder) for folder in completion_dirs]
+    models = load_perceptual(use_lpips, use_st_lpips)
+    frames = [score_files(Path(data_dir) / "test", folder, mask_dir, image_ids, use_lpips,
+                          use_st_lpips=use_st_lpips, models=models)
+              for folder, image_ids in zip(completion_dirs, ids, strict=True)]
+    for frame, out_path in zip(frames, out_paths, strict=True):
+        write_metrics(out_path, frame)
+    return frames
 
 
 def metric_key(path: str | os.PathLike) -> tuple[str, str, str]:
@@ -102,6 +112,12 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     if all(frame["lpips"].isna().all() for frame in frames.values()):
         reason = lpips_status()[1] if lpips_enabled else "disabled in the config (evaluation.lpips)"
         notes.append(f"lpips column empty: {reason}.")
+    if any("st_lpips" in frame.columns for frame in frames.values()):
+        notes.append(
+            "ST-LPIPS is the shift-tolerant LPIPS of Ghildyal & Liu 2022 (AlexNet, weights "
+            "shipped in stlpips-pytorch 0.0.2), a different metric from LPIPS: do not compare "
+            "its values with published LPIPS numbers."
+        )
     summary = summarize(frames, n_boot=n_boot, seed=seed, labels=labels or None)
     write_tables(out_dir, summary, by_hole_ratio(frames, labels=labels or None), notes=notes)
 

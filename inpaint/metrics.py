@@ -51,7 +51,9 @@ import functools
 import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -270,15 +272,71 @@ def load_lpips(device: str = "cpu"):
     return model, reason
 
 
-def lpips_scores(model, reals: np.ndarray, completions: np.ndarray, batch_size: int = 64):
-    """LPIPS per image for uint8 (N, H, W, C) batches; NaN when images are too small."""
+ST_LPIPS_PACKAGE = "stlpips-pytorch 0.0.2"
+
+
+@dataclass
+class PerceptualModels:
+    """The perceptual networks of one evaluation (None where not requested/available)."""
+
+    lpips: Any = None
+    lpips_status: str = "LPIPS not requested"
+    st_lpips: Any = None
+
+
+def load_perceptual(use_lpips: bool, use_st_lpips: bool, device: str = "cpu") -> PerceptualModels:
+    """Load LPIPS (when its weights exist) and ST-LPIPS once, for many score_files calls."""
+    models = PerceptualModels()
+    if use_lpips:
+        models.lpips, models.lpips_status = load_lpips(device)
+    if use_st_lpips:
+        models.st_lpips = load_st_lpips(device)
+    return models
+
+
+def load_st_lpips(device: str = "cpu"):
+    """ST-LPIPS (Ghildyal & Liu 2022): shift-tolerant AlexNet, weights shipped in the wheel.
+
+    A different metric from LPIPS (its backbone and linear layers are trained
+    for shift tolerance), available offline. The package loads its weights
+    with ``strict=False``; here they are loaded with ``weights_only=True`` and
+    every parameter is checked to come from the file, so a renamed key can
+    never leave a layer at its random initialisation.
+    """
+    import torch
+    from stlpips_pytorch import stlpips
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = stlpips.LPIPS(net="alex", variant="shift_tolerant", pretrained=False,
+                              verbose=False)
+    path = Path(stlpips.__file__).parent / "weights" / "vST0.0" / "alex_shift_tolerant.pth"
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    # model.lins[i] is model.lin{i}: the "lins." keys are aliases of loaded "lin{i}." keys
+    missing = [k for k in missing
+               if not (k.startswith("lins.") and "lin" + k[len("lins."):] in state)]
+    if missing or unexpected:
+        raise InpaintError(
+            f"ST-LPIPS weights {path} do not match the network: missing {missing[:3]}, "
+            f"unexpected {unexpected[:3]} ({ST_LPIPS_PACKAGE} expected)"
+        )
+    model = model.eval().to(torch.device(device))
+    for param in model.parameters():
+        param.requires_grad_(False)
+    return model
+
+
+def lpips_scores(model, reals: np.ndarray, completions: np.ndarray, batch_size: int = 64,
+                 name: str = "lpips"):
+    """(ST-)LPIPS per image for uint8 (N, H, W, C) batches; NaN when images are too small."""
     import torch
 
     n, height, width, channels = reals.shape
     if min(height, width) < LPIPS_MIN_SIZE:
         warnings.warn(
             f"LPIPS (AlexNet) needs images of at least {LPIPS_MIN_SIZE}x{LPIPS_MIN_SIZE} "
-            f"pixels, got {width}x{height}: the lpips column is left empty",
+            f"pixels, got {width}x{height}: the {name} column is left empty",
             RuntimeWarning,
             stacklevel=2,
         )
@@ -370,6 +428,7 @@ def score_images(
     known: np.ndarray,
     lpips_model=None,
     *,
+    st_lpips_model=None,
     batch_size: int | None = None,
 ) -> pd.DataFrame:
     """Score a batch: uint8 (N, H, W, C) reals and completions, bool (N, H, W) masks.
@@ -377,7 +436,8 @@ def score_images(
     Returns a DataFrame with one row per image and the columns
     ``psnr, psnr_hole, ssim, ssim_hole, l1, l2, l1_hole, l2_hole, lpips`` (in
     that order; definitions in the module docstring). ``lpips`` is NaN unless
-    a model from :func:`load_lpips` is given. The work is vectorised over the
+    a model from :func:`load_lpips` is given; with ``st_lpips_model`` (from
+    :func:`load_st_lpips`) a further column ``st_lpips``. The work is vectorised over the
     batch, in chunks of ``batch_size`` images (chosen from the image size when
     None: small chunks stay in cache and bound memory), with BLAS on one thread.
     """
@@ -399,7 +459,12 @@ def score_images(
         columns["lpips"] = lpips_scores(lpips_model, reals, completions)
     else:
         columns["lpips"] = np.full(n, np.nan)
-    return pd.DataFrame(columns, columns=list(METRIC_COLUMNS))
+    order = list(METRIC_COLUMNS)
+    if st_lpips_model is not None:
+        columns["st_lpips"] = (lpips_scores(st_lpips_model, reals, completions, name="st_lpips")
+                               if n else np.empty(0))
+        order.append("st_lpips")
+    return pd.DataFrame(columns, columns=order)
 
 
 def score_files(
@@ -409,8 +474,10 @@ def score_files(
     ids: Sequence[str],
     use_lpips: bool,
     *,
+    use_st_lpips: bool = False,
     device: str = "cpu",
     batch_size: int = 256,
+    models: PerceptualModels | None = None,
 ) -> pd.DataFrame:
     """Score ``{dir}/{image_id}.png`` for every id; return the per-image metrics frame.
 
@@ -419,15 +486,18 @@ def score_files(
     dataset's completion saved as RGB is converted to grey). Missing or
     unreadable files and size mismatches raise :class:`InpaintError` naming
     the file. With ``use_lpips`` and no AlexNet weights, the lpips column is
-    NaN; the reason is in ``frame.attrs["lpips_status"]`` either way.
+    NaN; the reason is in ``frame.attrs["lpips_status"]`` either way. With
+    ``use_st_lpips`` a column ``st_lpips`` follows (:func:`load_st_lpips`).
+    ``models`` (from :func:`load_perceptual`) reuses networks loaded once for
+    several calls.
     """
     ids = [str(i) for i in ids]
     if not ids:
         raise InpaintError(f"no image ids to score in {completion_dir}")
     real_dir, completion_dir, mask_dir = Path(real_dir), Path(completion_dir), Path(mask_dir)
-    model, status = None, "LPIPS not requested"
-    if use_lpips:
-        model, status = load_lpips(device)
+    if models is None:
+        models = load_perceptual(use_lpips, use_st_lpips, device)
+    model, status, st_model = models.lpips, models.lpips_status, models.st_lpips
     frames = []
     for start in range(0, len(ids), batch_size):
         chunk = ids[start:start + batch_size]
@@ -451,7 +521,8 @@ def score_files(
                 f"real images in {real_dir} do not all have the same size: {exc}"
             ) from exc
         known = np.stack(masks)
-        frame = score_images(reals_arr, comps_arr, known, lpips_model=model)
+        frame = score_images(reals_arr, comps_arr, known, lpips_model=model,
+                             st_lpips_model=st_model)
         frame.insert(0, "hole_ratio", hole_ratio(known))
         frame.insert(0, "image_id", chunk)
         frames.append(frame)

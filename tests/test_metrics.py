@@ -259,3 +259,27 @@ def test_lpips_too_small_images_give_nan(fake_alexnet_home):
     with pytest.warns(RuntimeWarning, match="at least 31x31"):
         frame = metrics.score_images(real, real, np.ones((1, 16, 16), bool), lpips_model=model)
     assert frame.lpips.isna().all()
+
+
+def test_st_lpips_column_equals_the_package_forward():
+    import torch
+    from stlpips_pytorch import stlpips
+
+    rng = np.random.default_rng(3)
+    reals = (rng.random((3, 32, 32, 3)) * 255).astype(np.uint8)
+    comps = reals.copy()
+    comps[:, 8:24, 8:24] = 128
+    known = np.ones((3, 32, 32), bool)
+    known[:, 8:24, 8:24] = False
+    model = metrics.load_st_lpips()
+    frame = metrics.score_images(reals, comps, known, st_lpips_model=model)
+    assert list(frame.columns)[-2:] == ["lpips", "st_lpips"]
+    # the package's own loading (strict=False) on the same images gives the same values
+    ref = stlpips.LPIPS(net="alex", variant="shift_tolerant", verbose=False)
+    to = lambda a: torch.from_numpy(a).permute(0, 3, 1, 2).float() / 127.5 - 1  # noqa: E731
+    with torch.no_grad():
+        expected = ref(to(reals), to(comps)).flatten().numpy()
+    np.testing.assert_allclose(frame.st_lpips.to_numpy(), expected, rtol=1e-5)
+    assert (frame.st_lpips > 0).all()
+    same = metrics.score_images(reals, reals, known, st_lpips_model=model)
+    assert np.allclose(same.st_lpips, 0, atol=1e-6)

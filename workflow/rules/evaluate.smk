@@ -2,27 +2,28 @@ rule evaluate:
     input:
         data="results/data/{dataset}",
         masks="results/masks/{dataset}/{maskset}",
-        completions="results/completions/{dataset}/{maskset}/{method}",
+        completions=expand(
+            "results/completions/{{dataset}}/{{maskset}}/{method}", method=METHODS
+        ),
     output:
-        "results/metrics/{dataset}/{maskset}/{method}.csv",
-    wildcard_constraints:
-        method=alternatives(METHODS),
+        expand("results/metrics/{{dataset}}/{{maskset}}/{method}.csv", method=METHODS),
     params:
         lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
+        st_lpips="--st-lpips" if config["evaluation"]["st_lpips"] else "--no-st-lpips",
     log:
-        "results/logs/evaluate/{dataset}/{maskset}/{method}.log",
+        "results/logs/evaluate/{dataset}/{maskset}.log",
     benchmark:
-        "results/benchmarks/evaluate/{dataset}/{maskset}/{method}.tsv"
+        "results/benchmarks/evaluate/{dataset}/{maskset}.tsv"
     threads: 1
     resources:
-        mem_mb=2000,
+        mem_mb=3000,
         runtime=30,
     conda:
         "../envs/inpaint.yaml"
     shell:
         "python -m inpaint evaluate --data {input.data} --masks {input.masks}"
-        " --completions {input.completions} {params.lpips} --threads {threads}"
-        " --out {output} > {log} 2>&1"
+        " --completions {input.completions} {params.lpips} {params.st_lpips}"
+        " --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule tables:
