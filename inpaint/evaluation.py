@@ -15,7 +15,7 @@ import pandas as pd
 
 from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
-from inpaint.io import read_image
+from inpaint.io import read_image, write_csv, write_text
 from inpaint.masks import load_maskset
 
 
@@ -97,6 +97,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     datasets' info.json in ``data_dirs``.
     """
     from inpaint.metrics import lpips_status, read_metrics
+    from inpaint.stats import paired_comparisons, paired_markdown
     from inpaint.tables import by_hole_ratio, summarize, write_tables
 
     frames = {}
@@ -120,6 +121,9 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
         )
     summary = summarize(frames, n_boot=n_boot, seed=seed, labels=labels or None)
     write_tables(out_dir, summary, by_hole_ratio(frames, labels=labels or None), notes=notes)
+    paired = paired_comparisons(frames)
+    write_csv(Path(out_dir) / "paired.csv", paired)
+    write_text(Path(out_dir) / "paired.md", paired_markdown(paired))
 
 
 def make_figure(data_dir, mask_dir, completion_dirs: dict[str, str | os.PathLike], out_path,

@@ -49,6 +49,12 @@ rule tables:
             category="Tables",
         ),
         by_ratio_md="results/tables/by_hole_ratio.md",
+        paired=report(
+            "results/tables/paired.csv",
+            caption="../report/paired.rst",
+            category="Tables",
+        ),
+        paired_md="results/tables/paired.md",
     params:
         bootstrap=config["evaluation"]["bootstrap"],
         lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
