@@ -96,6 +96,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     Dataset display labels (e.g. "synthetic faces") come from the prepared
     datasets' info.json in ``data_dirs``.
     """
+    from inpaint.claims import check_claims, claims_markdown
     from inpaint.metrics import lpips_status, read_metrics
     from inpaint.stats import paired_comparisons, paired_markdown
     from inpaint.tables import by_hole_ratio, summarize, write_tables
@@ -124,6 +125,10 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     paired = paired_comparisons(frames)
     write_csv(Path(out_dir) / "paired.csv", paired)
     write_text(Path(out_dir) / "paired.md", paired_markdown(paired))
+    # results/metrics/{dataset}/{maskset}/{method}.csv -> results/
+    results_root = Path(next(iter(metric_paths))).resolve().parents[3]
+    write_text(Path(out_dir) / "claims.md",
+               claims_markdown(check_claims(frames, results_root)))
 
 
 def make_figure(data_dir, mask_dir, completion_dirs: dict[str, str | os.PathLike], out_path,

@@ -55,6 +55,11 @@ rule tables:
             category="Tables",
         ),
         paired_md="results/tables/paired.md",
+        claims=report(
+            "results/tables/claims.md",
+            caption="../report/claims.rst",
+            category="Claims",
+        ),
     params:
         bootstrap=config["evaluation"]["bootstrap"],
         lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
