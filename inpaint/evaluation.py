@@ -97,6 +97,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     datasets' info.json in ``data_dirs``.
     """
     from inpaint.claims import check_claims, claims_markdown
+    from inpaint.htmlpage import markdown_to_html
     from inpaint.metrics import lpips_status, read_metrics
     from inpaint.stats import paired_comparisons, paired_markdown
     from inpaint.tables import by_hole_ratio, summarize, write_tables
@@ -129,6 +130,10 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     results_root = Path(next(iter(metric_paths))).resolve().parents[3]
     write_text(Path(out_dir) / "claims.md",
                claims_markdown(check_claims(frames, results_root)))
+    # HTML copies of the markdown pages, for the Snakemake report
+    for name in ("summary", "by_hole_ratio", "paired", "claims"):
+        markdown = (Path(out_dir) / f"{name}.md").read_text()
+        write_text(Path(out_dir) / f"{name}.html", markdown_to_html(markdown, name))
 
 
 def make_figure(data_dir, mask_dir, completion_dirs: dict[str, str | os.PathLike], out_path,

@@ -116,13 +116,55 @@ def test_changed_seed_changes_masks(run, tmp_path):
     assert [(p.name, p.read_bytes()) for p in a] != [(p.name, p.read_bytes()) for p in b]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+
+
 def test_report_includes_tables_and_figures(run):
     workdir = run.parent
     result = snakemake(workdir, with_external(TEST_CONFIG), "--report", "report.html")
     html = (workdir / "report.html").read_text(errors="replace")
     assert result.returncode == 0
-    assert "summary.csv" in html
-    assert "center.png" in html
+    for name in ["summary.html", "paired.html", "by_hole_ratio.html", "claims.html",
+                 "center.png", "pixels.png"]:
+        assert name in html, name
+
+
+def test_report_renders_in_headless_chromium(run):
+    """Open the report as a person would: figures decode, tables and claims are there."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    report = run.parent / "report.html"
+    if not report.exists():
+        snakemake(run.parent, with_external(TEST_CONFIG), "--report", "report.html")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        page = browser.new_page()
+        page.goto(report.as_uri())
+        page.get_by_text("Figures", exact=True).click()
+        page.locator('a[iconname="eye"]').first.click()
+        page.wait_for_function(
+            "Array.from(document.images).some(i => i.src.startsWith('data:image/png'))")
+        sizes = page.evaluate("Array.from(document.images).filter(i => "
+                              "i.src.startsWith('data:image/png')).map(i => i.naturalWidth)")
+        assert sizes and min(sizes) > 100  # a figure grid decoded, not a broken image
+
+        page.goto(report.as_uri())
+        page.get_by_text("Tables", exact=True).click()
+        page.get_by_text("results/tables/summary.html").click()
+        page.locator('a[iconname="eye"]').last.click()
+        frame = page.frame_locator("iframe")
+        assert frame.locator("table tr").count() == 1 + len(TEST_CONFIG["masks"]) * 3
+        assert "example_mean_fill" in frame.locator("table").inner_text()
+
+        page.goto(report.as_uri())
+        page.get_by_text("Claims", exact=True).click()
+        page.locator('a[iconname="eye"]').first.click()
+        assert "Paper claims checked on this run" in page.frame_locator("iframe").locator(
+            "h1").inner_text()
+        browser.close()
 
 
 def test_dry_run_lists_a_rule_per_stage(tmp_path):

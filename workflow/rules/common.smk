@@ -84,6 +84,9 @@ def model_json(wildcards):
 def all_targets():
     return [
         "results/tables/summary.csv",
+        "results/tables/summary.html",
         "results/tables/by_hole_ratio.csv",
+        "results/tables/paired.csv",
+        "results/tables/claims.html",
         *expand("results/figures/{dataset}/{maskset}.png", dataset=DATASETS, maskset=MASKSETS),
     ]

@@ -36,27 +36,31 @@ rule tables:
         ),
         data=expand("results/data/{dataset}", dataset=DATASETS),
     output:
-        summary=report(
-            "results/tables/summary.csv",
+        summary="results/tables/summary.csv",
+        summary_md="results/tables/summary.md",
+        summary_tex="results/tables/summary.tex",
+        summary_html=report(
+            "results/tables/summary.html",
             caption="../report/summary.rst",
             category="Tables",
         ),
-        summary_md="results/tables/summary.md",
-        summary_tex="results/tables/summary.tex",
-        by_ratio=report(
-            "results/tables/by_hole_ratio.csv",
+        by_ratio="results/tables/by_hole_ratio.csv",
+        by_ratio_md="results/tables/by_hole_ratio.md",
+        by_ratio_html=report(
+            "results/tables/by_hole_ratio.html",
             caption="../report/by_hole_ratio.rst",
             category="Tables",
         ),
-        by_ratio_md="results/tables/by_hole_ratio.md",
-        paired=report(
-            "results/tables/paired.csv",
+        paired="results/tables/paired.csv",
+        paired_md="results/tables/paired.md",
+        paired_html=report(
+            "results/tables/paired.html",
             caption="../report/paired.rst",
             category="Tables",
         ),
-        paired_md="results/tables/paired.md",
-        claims=report(
-            "results/tables/claims.md",
+        claims="results/tables/claims.md",
+        claims_html=report(
+            "results/tables/claims.html",
             caption="../report/claims.rst",
             category="Claims",
         ),

@@ -5,6 +5,13 @@ rule train:
         # model.json is written last; the folder (checkpoints, log, samples) is
         # not a directory() output so a rerun resumes from its last checkpoint
         "results/models/{dataset}/{method}/model.json",
+        report(
+            "results/models/{dataset}/{method}/loss_curve.png",
+            caption="../report/loss_curve.rst",
+            category="Training",
+            subcategory="{dataset}",
+            labels={"dataset": "{dataset}", "method": "{method}"},
+        ),
     wildcard_constraints:
         method=alternatives(TRAINED),
     params:
