@@ -29,8 +29,8 @@ def test_defaults_are_filled(tmp_path):
     config = load_config(write(tmp_path, BASE))
     assert config["seed"] == 0
     assert config["device"] == "auto"
-    assert config["evaluation"] == {"lpips": True, "bootstrap": 1000, "figure_columns": 8,
-                                    "batch_size": 64}
+    assert config["evaluation"] == {"lpips": True, "st_lpips": True, "bootstrap": 1000,
+                                    "figure_columns": 8, "batch_size": 64}
     assert config["datasets"]["chars"]["size"] == 16
     assert builtin_methods(config) == ["telea"]
     assert external_methods(config) == ["mine"]

@@ -4,7 +4,13 @@ Importing this package registers every built-in method (explicit imports,
 no filesystem scanning). Heavy libraries are imported inside the methods.
 """
 
-from inpaint.methods import classical  # noqa: F401  (registers biharmonic, telea, navier_stokes)
+from inpaint.methods import (
+    classical,  # noqa: F401  (registers biharmonic, telea, navier_stokes)
+    context_encoder,  # noqa: F401  (context_encoder, context_encoder_l2)
+    glcic,  # noqa: F401  (registers glcic, glcic_raw)
+    pconv,  # noqa: F401  (registers pconv, pconv_plainconv)
+    yeh_dcgan,  # noqa: F401  (registers yeh_dcgan, yeh_dcgan_raw)
+)
 from inpaint.methods.base import InpaintMethod, complete_batch, composite
 from inpaint.methods.registry import get_method, get_method_class, list_methods, register_method
 

@@ -1,0 +1,196 @@
+"""Globally and Locally Consistent Image Completion (Iizuka et al. 2017).
+
+``glcic``: a dilated-convolution completion network trained against a global
+(whole image) and a local (patch around the hole) discriminator in the paper's
+three phases: completion network with the hole MSE only (18% of the steps),
+discriminators only (2%), then both with MSE + alpha * GAN, alpha = 0.0004 (80%).
+Training holes are random boxes. Completion is post-processed as the paper does:
+the hole is filled by fast marching (cv2.INPAINT_TELEA), which is kept on a band
+along the hole border, and the network output is Poisson-blended into the rest
+(exact sparse solve, inpaint.poisson); see ``postprocess``.
+
+``glcic_raw``: the same trained model (``shares_model_with = "glcic"``), scored
+without post-processing.
+
+Torch is imported inside fit/load/predict (``inpaint.methods.glcic_system``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+
+from inpaint.errors import InpaintError
+from inpaint.masks import check_params
+from inpaint.methods.base import InpaintMethod, composite, to_uint8
+from inpaint.methods.registry import register_method
+
+PAPER_PHASE_RATIOS = (0.18, 0.02)  # T_C = 90k and T_D = 10k of 500k iterations
+PHASES = ("completion", "discriminator", "joint")
+NO_FLIP_KINDS = ("fonts", "chars74k")  # mirrored characters are other (or no) characters
+TELEA_RADIUS = 1  # the authors' post-processing calls cv.inpaint with inpaintRadius=1
+OPTIMIZERS = ("adadelta", "adam")
+
+
+def phase_lengths(steps: int, completion_steps: int | None = None,
+                  discriminator_steps: int | None = None) -> tuple[int, int]:
+    """(T_C, T_D): the given lengths, or the paper's ratios of ``steps`` where None."""
+    tc = round(PAPER_PHASE_RATIOS[0] * steps) if completion_steps is None else completion_steps
+    td = round(PAPER_PHASE_RATIOS[1] * steps) if discriminator_steps is None \
+        else discriminator_steps
+    return int(tc), int(td)
+
+
+def phase_at(step: int, completion_steps: int, discriminator_steps: int) -> str:
+    """The phase of 1-based ``step``: completion (1..T_C), discriminator (..T_C+T_D), joint."""
+    if step <= completion_steps:
+        return "completion"
+    if step <= completion_steps + discriminator_steps:
+        return "discriminator"
+    return "joint"
+
+
+def patch_origins(known: np.ndarray, patch: int) -> np.ndarray:
+    """Top-left corners (N, 2) of the local discriminator's ``patch`` x ``patch`` windows.
+
+    Each window is centred on the centre of the bounding box of the image's hole
+    (all its hole pixels, whatever their shape or count: with several boxes the
+    window covers their common centre) and shifted to lie inside the image. No
+    hole: the image centre.
+    """
+    n, h, w = known.shape
+    if patch > min(h, w):
+        raise ValueError(f"patch {patch} is larger than the image ({h} x {w})")
+    out = np.empty((n, 2), dtype=np.int64)
+    for i, keep in enumerate(known):
+        rows, cols = np.nonzero(~keep)
+        if len(rows):
+            cy, cx = (rows.min() + rows.max() + 1) / 2, (cols.min() + cols.max() + 1) / 2
+        else:
+            cy, cx = h / 2, w / 2
+        out[i] = (min(max(int(np.floor(cy - patch / 2)), 0), h - patch),
+                  min(max(int(np.floor(cx - patch / 2)), 0), w - patch))
+    return out
+
+
+def postprocess(images: np.ndarray, known: np.ndarray, raw: np.ndarray,
+                band: int = 1) -> np.ndarray:
+    """The paper's post-processing of the network output ``raw`` (N, H, W, C) in [0, 1].
+
+    As the authors' code (cv.inpaint with Telea, radius 1, then cv.seamlessClone of
+    the network output into that fill), with an exact solve: the hole is filled by
+    fast marching; hole pixels within ``band`` pixels (chessboard distance) of a
+    known pixel keep that fill, which carries the surrounding colours into the hole
+    (seamlessClone erodes its mask by 3 pixels and keeps the destination there); the
+    rest of the hole is Poisson-blended (inpaint.poisson) from the network output's
+    gradients, anchored to the known pixels and the band. ``band`` 0: plain Poisson
+    blending into the known pixels. Returns float32 (N, H, W, C), known pixels exact.
+    """
+    import cv2
+
+    from inpaint.poisson import poisson_blend
+
+    out = composite(images, known, raw)  # known pixels are the image's
+    corrupted = to_uint8(out)
+    for i, keep in enumerate(known):
+        if keep.all() or not keep.any():
+            continue
+        hole = (~keep).astype(np.uint8)
+        src = corrupted[i][..., 0] if corrupted.shape[3] == 1 else corrupted[i]
+        telea = cv2.inpaint(src, hole * 255, TELEA_RADIUS, cv2.INPAINT_TELEA)
+        filled = np.where(keep[..., None], images[i],
+                          telea.reshape(images[i].shape).astype(np.float64) / 255.0)
+        anchored = cv2.distanceTransform(hole, cv2.DIST_C, 3) <= band  # known pixels + band
+        out[i] = np.clip(poisson_blend(filled, raw[i], anchored), 0.0, 1.0)
+    return out
+
+
+@register_method("glcic")
+class GLCIC(InpaintMethod):
+    """Globally and Locally Consistent Image Completion (Iizuka 2017), with post-processing."""
+
+    learned = True
+    raw_output: ClassVar[bool] = False
+
+    def __init__(self, steps: int = 600, batch_size: int = 32, checkpoint_every: int = 200,
+                 sample_every: int = 200, log_every: int = 20, flip: bool = True,
+                 width: int = 16, d_width: int = 16, downsamples: int = 2,
+                 dilations: Sequence[int] = (2, 4, 8, 16), alpha: float = 0.0004,
+                 completion_steps: int | None = None, discriminator_steps: int | None = None,
+                 optimizer: str = "adam", lr: float | None = None,
+                 train_masks: dict | None = None, postprocess: bool | None = None,
+                 blend_band: int = 1) -> None:
+        train_masks = dict(train_masks or {})
+        dilations = [int(d) for d in dilations]
+        super().__init__(
+            steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
+            sample_every=sample_every, log_every=log_every, flip=flip, width=width,
+            d_width=d_width, downsamples=downsamples, dilations=dilations, alpha=alpha,
+            completion_steps=completion_steps, discriminator_steps=discriminator_steps,
+            optimizer=optimizer, lr=lr, train_masks=train_masks, postprocess=postprocess,
+            blend_band=blend_band,
+        )
+        key = f"methods.{self.name}"
+        for name in ("steps", "width", "d_width"):
+            value = self.params[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InpaintError(f"{key}.{name} must be a positive integer, got {value!r}")
+        if isinstance(downsamples, bool) or not isinstance(downsamples, int) \
+                or not 0 <= downsamples <= 4:
+            raise InpaintError(f"{key}.downsamples must be an integer in 0..4, got {downsamples!r}")
+        if any(d < 1 for d in dilations):
+            raise InpaintError(f"{key}.dilations must be positive integers, got {dilations}")
+        if optimizer not in OPTIMIZERS:
+            raise InpaintError(f"{key}.optimizer must be one of {', '.join(OPTIMIZERS)}, "
+                               f"got {optimizer!r}")
+        if lr is not None and not lr > 0:
+            raise InpaintError(f"{key}.lr must be positive, got {lr!r}")
+        if isinstance(blend_band, bool) or not isinstance(blend_band, int) or blend_band < 0:
+            raise InpaintError(f"{key}.blend_band must be an integer >= 0, got {blend_band!r}")
+        if alpha < 0:
+            raise InpaintError(f"{key}.alpha must be >= 0, got {alpha!r}")
+        tc, td = phase_lengths(steps, completion_steps, discriminator_steps)
+        if tc < 0 or td < 0 or tc + td > steps:
+            raise InpaintError(f"{key}: completion_steps ({tc}) + discriminator_steps ({td}) "
+                               f"must be non-negative and at most steps ({steps})")
+        check_params(f"{key}.train_masks", {"kind": "box", **train_masks})
+        if postprocess and self.raw_output:
+            raise InpaintError(f"{key}: {self.name} scores the raw network output; "
+                               "use glcic for post-processing")
+        self.postprocess = (not self.raw_output) if postprocess is None else bool(postprocess)
+        self._model = None
+
+    def lr_value(self) -> float:
+        """The learning rate: ``lr``, else 1.0 for ADADELTA (its default) and 1e-3 for Adam."""
+        lr = self.params["lr"]
+        return float(lr) if lr is not None else (1.0 if self.params["optimizer"] == "adadelta"
+                                                 else 1e-3)
+
+    def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
+        from inpaint.methods.glcic_system import fit_glcic
+
+        fit_glcic(self, data_dir, model_dir, engine)
+
+    def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
+        from inpaint.methods.glcic_system import load_glcic
+
+        self._model = load_glcic(self, model_dir, device)
+
+    def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
+        if self._model is None:
+            raise InpaintError(f"method {self.name!r}: load() a trained model before predicting")
+        raw = self._model.predict(images, known)
+        if not self.postprocess:
+            return raw
+        return postprocess(images, known, raw, band=int(self.params["blend_band"]))
+
+
+@register_method("glcic_raw")
+class GLCICRaw(GLCIC):
+    """GLCIC's raw network output (the glcic model, no fast marching / Poisson blending)."""
+
+    raw_output: ClassVar[bool] = True
+    shares_model_with: ClassVar[str | None] = "glcic"

@@ -1,0 +1,246 @@
+"""Training system, losses, fit and inference of pconv / pconv_plainconv (imports torch)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from inpaint.data.store import load_info, load_split
+from inpaint.errors import InpaintError
+from inpaint.io import write_text
+from inpaint.methods.pconv import NO_FLIP_KINDS, PConv, vgg16_weights_status
+from inpaint.networks.pconv import PConvUNet, VGG16Features, unet_depth
+from inpaint.training import (
+    LAST_CHECKPOINT,
+    MODEL_JSON,
+    Runtime,
+    TrainConfig,
+    TrainingSystem,
+    derive_seed,
+    load_checkpoint,
+    resolve_device,
+    train,
+)
+from inpaint.training.checkpoint import load_modules
+from inpaint.training.masks import to_tensor, training_masks
+
+_MASK_STREAM = 7  # derive_seed(seed, _MASK_STREAM, step): the training masks of a step
+_ENGINE_KEYS = ("steps", "batch_size", "checkpoint_every", "sample_every", "log_every", "flip")
+
+
+def tv_loss(comp: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Total variation of the composite on the 1-pixel dilation P of the hole region:
+    |x[i, j+1] - x[i, j]| and |x[i+1, j] - x[i, j]| over pairs inside P, summed and
+    divided by the composite's element count (the paper's size averaging)."""
+    region = F.max_pool2d(hole, 3, stride=1, padding=1)
+    dx = (comp[..., :, 1:] - comp[..., :, :-1]).abs() * region[..., :, 1:] * region[..., :, :-1]
+    dy = (comp[..., 1:, :] - comp[..., :-1, :]).abs() * region[..., 1:, :] * region[..., :-1, :]
+    return (dx.sum() + dy.sum()) / comp.numel()
+
+
+def gram(feat: torch.Tensor) -> torch.Tensor:
+    """Gram matrix normalised by K_p = 1 / (C H W)."""
+    b, c, h, w = feat.shape
+    flat = feat.reshape(b, c, h * w)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+def perceptual_style(vgg: VGG16Features, out: torch.Tensor, comp: torch.Tensor,
+                     gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """L_perc over pool1-3 of I_out and I_comp; L_style_out + L_style_comp (L1, size-averaged)."""
+    with torch.no_grad():
+        target = vgg(gt)
+    perc = out.new_zeros(())
+    style = out.new_zeros(())
+    for image in (out, comp):
+        for feat, ref in zip(vgg(image), target, strict=True):
+            perc = perc + (feat - ref).abs().mean()
+            style = style + (gram(feat.float()) - gram(ref.float())).abs().mean()
+    return perc, style
+
+
+def pconv_losses(out: torch.Tensor, gt: torch.Tensor, known: torch.Tensor,
+                 weights: dict[str, float], vgg: VGG16Features | None = None
+                 ) -> dict[str, torch.Tensor]:
+    """The paper's loss terms and their weighted sum ``loss`` (all images in [0, 1])."""
+    hole = 1 - known
+    terms = {
+        "valid": (known * (out - gt)).abs().mean(),
+        "hole": (hole * (out - gt)).abs().mean(),
+    }
+    comp = known * gt + hole * out
+    terms["tv"] = tv_loss(comp, hole)
+    if vgg is not None:
+        terms["perc"], terms["style"] = perceptual_style(vgg, out, comp, gt)
+    terms["loss"] = sum(weights[name] * value for name, value in terms.items())
+    return terms
+
+
+class PConvSystem(TrainingSystem):
+    """The U-Net, Adam, irregular training masks and the fine-tune phase."""
+
+    loss_names = ("loss", "valid", "hole", "tv", "perc", "style")
+
+    def __init__(self, runtime: Runtime, *, channels: int, size: int, partial: bool,
+                 hp: dict[str, Any], steps: int, fill: list[float],
+                 vgg_path: Path | None, perceptual_status: str) -> None:
+        super().__init__(runtime)
+        self.size, self.hp = size, hp
+        depth = hp["depth"] or unet_depth(size)
+        self.net = PConvUNet(channels, depth, hp["base_channels"], partial).to(
+            self.device, memory_format=torch.channels_last)  # faster convolutions, CPU and GPU
+        if not partial:
+            self.net.fill.copy_(torch.tensor(fill))
+        self.modules = {"unet": self.net}
+        self.optimizers = {"adam": torch.optim.Adam(self.net.parameters(), lr=hp["lr"],
+                                                    fused=True)}
+        self.finetune_start = steps - hp["finetune_steps"] if hp["finetune_steps"] else None
+        self.weights = {"valid": hp["w_valid"], "hole": hp["w_hole"], "tv": hp["w_tv"],
+                        "perc": hp["w_perc"], "style": hp["w_style"]}
+        self.vgg = load_vgg(vgg_path).to(self.device) if vgg_path is not None else None
+        self.perceptual_status = perceptual_status
+        self.pool = None  # training masks drawn once (mask_pool of them), reused transformed
+        if hp["mask_pool"]:
+            rng = np.random.default_rng(derive_seed(runtime.seed, _MASK_STREAM))
+            self.pool = training_masks(rng, hp["mask_pool"], size, hp["mask_kinds"],
+                                       hp["mask_params"])
+
+    def phase(self, step: int) -> str:
+        return "finetune" if self.finetune_start is not None and step > self.finetune_start \
+            else "train"
+
+    def masks(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` training masks: fresh ones, or drawn from the pool with a random flip,
+        transpose and circular shift each (hole ratios unchanged)."""
+        rng = np.random.default_rng(seed)
+        if self.pool is None:
+            known = training_masks(rng, n, self.size, self.hp["mask_kinds"],
+                                   self.hp["mask_params"])
+            return to_tensor(known, self.device)
+        picked = self.pool[rng.integers(0, len(self.pool), n)]
+        flips, shifts = rng.random((n, 3)) < 0.5, rng.integers(0, self.size, (n, 2))
+        for i in range(n):
+            mask = picked[i][::-1] if flips[i, 0] else picked[i]
+            mask = mask[:, ::-1] if flips[i, 1] else mask
+            mask = mask.T if flips[i, 2] else mask
+            picked[i] = np.roll(mask, tuple(shifts[i]), axis=(0, 1))
+        return to_tensor(picked, self.device)
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
+        finetune = self.phase(step) == "finetune"
+        self.net.train()
+        self.net.freeze_encoder_norms(finetune)
+        opt = self.optimizers["adam"]
+        for group in opt.param_groups:
+            group["lr"] = self.hp["finetune_lr"] if finetune else self.hp["lr"]
+        known = self.masks(len(batch), derive_seed(self.runtime.seed, _MASK_STREAM, step))
+        batch = batch.contiguous(memory_format=torch.channels_last)
+        with self.runtime.autocast():
+            out = self.net(batch, known)
+            terms = pconv_losses(out.float(), batch, known, self.weights, self.vgg)
+        opt.zero_grad(set_to_none=True)
+        self.runtime.scaler.backward(terms["loss"])
+        self.runtime.scaler.step(opt)
+        return {name: value.item() for name, value in terms.items()}
+
+    def sample(self, batch: torch.Tensor) -> torch.Tensor:
+        known = self.masks(len(batch), derive_seed(self.runtime.seed, _MASK_STREAM, 0))
+        out = self.net(batch, known).float()
+        corrupted = batch * known + (1 - known)  # holes shown white
+        return torch.cat([batch, corrupted, out, known * batch + (1 - known) * out])
+
+    def extra_state(self) -> dict[str, Any]:
+        return {"perceptual_loss": self.perceptual_status}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        saved = str(state.get("perceptual_loss", ""))
+        if saved.split(":")[0] != self.perceptual_status.split(":")[0]:
+            raise InpaintError(
+                f"the checkpoint was trained with perceptual_loss {saved!r} but this run has "
+                f"{self.perceptual_status!r}: delete the model directory or restore the weights"
+            )
+
+
+def load_vgg(path: Path) -> VGG16Features:
+    """VGG16 up to pool3 from a torchvision ImageNet weight file (weights_only loading)."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return VGG16Features.from_state_dict(state)
+    except Exception as exc:
+        raise InpaintError(f"vgg16_weights {path}: not a usable torchvision VGG16 weight "
+                           f"file ({type(exc).__name__}: {exc})") from None
+
+
+def fit_pconv(method: PConv, data_dir: str | os.PathLike, model_dir: str | os.PathLike,
+              engine: dict[str, Any]) -> None:
+    """Train ``method`` on the TRAIN split of ``data_dir`` into ``model_dir``."""
+    info = load_info(data_dir)
+    _, images = load_split(data_dir, "train")
+    _, val = load_split(data_dir, "val")
+    if len(images) == 0:
+        raise InpaintError(f"{method.name}: the train split of {data_dir} is empty")
+    params = dict(method.params)
+    params["flip"] = bool(params["flip"]) and info.kind not in NO_FLIP_KINDS
+    vgg_path, status = vgg16_weights_status(params["vgg16_weights"], params["perceptual"])
+    if vgg_path is None:
+        print(f"{method.name}: perceptual and style losses {status}", file=sys.stderr, flush=True)
+    config = TrainConfig.from_params(method.name, params, **engine)
+    hp = {k: v for k, v in params.items() if k not in _ENGINE_KEYS}
+
+    def build(rt: Runtime) -> PConvSystem:
+        return PConvSystem(rt, channels=info.channels, size=info.size, partial=method.partial,
+                           hp=hp, steps=config.steps, fill=info.mean, vgg_path=vgg_path,
+                           perceptual_status=status)
+
+    train(build, images, model_dir, config,
+          sample_images=(val if len(val) else images)[:config.n_samples])
+    path = Path(model_dir) / MODEL_JSON
+    record = json.loads(path.read_text())
+    record["perceptual_loss"] = status
+    write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+class PConvModel:
+    """A trained U-Net ready to complete batches of one image size and channel count."""
+
+    def __init__(self, net: PConvUNet, size: tuple[int, int], channels: int,
+                 device: torch.device) -> None:
+        self.net, self.size, self.channels, self.device = net.eval(), size, channels, device
+
+    def predict(self, images: np.ndarray, known: np.ndarray, chunk: int = 256) -> np.ndarray:
+        if tuple(images.shape[1:3]) != self.size or images.shape[3] != self.channels:
+            raise InpaintError(
+                f"the model was trained on {self.size[0]}x{self.size[1]}x{self.channels} "
+                f"images, got {images.shape[1]}x{images.shape[2]}x{images.shape[3]}"
+            )
+        out = np.empty_like(images, dtype=np.float32)
+        with torch.no_grad():
+            for s in range(0, len(images), chunk):
+                x = torch.from_numpy(np.ascontiguousarray(
+                    images[s:s + chunk].transpose(0, 3, 1, 2), dtype=np.float32)).to(self.device)
+                x = x.contiguous(memory_format=torch.channels_last)
+                m = to_tensor(known[s:s + chunk], self.device)
+                y = self.net(x, m).float().cpu().numpy()
+                out[s:s + chunk] = y.transpose(0, 2, 3, 1)
+        return out
+
+
+def load_pconv(method: PConv, model_dir: str | os.PathLike, device: str) -> PConvModel:
+    """Build the U-Net described by the checkpoint's metadata and load its weights."""
+    path = Path(model_dir) / LAST_CHECKPOINT
+    ckpt = load_checkpoint(path, expected={"method": method.name})
+    meta = ckpt["meta"]
+    size, channels = tuple(meta["image_size"]), int(meta["channels"])
+    depth = method.params["depth"] or unet_depth(size[0])
+    net = PConvUNet(channels, depth, method.params["base_channels"], method.partial)
+    load_modules(path, {"unet": net}, {n: s for n, s in ckpt["modules"].items() if n == "unet"})
+    torch_device = resolve_device(device)
+    net = net.to(torch_device, memory_format=torch.channels_last)
+    return PConvModel(net, size, channels, torch_device)

@@ -1,0 +1,257 @@
+"""GLCIC: networks, local patches, phase schedule + resume, post-processing, train -> complete."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from inpaint.data.store import DatasetInfo, Split, save_dataset
+from inpaint.errors import InpaintError
+from inpaint.masks import box_mask
+from inpaint.methods import complete_batch, get_method, get_method_class
+from inpaint.methods.glcic import patch_origins, phase_at, phase_lengths, postprocess
+from inpaint.methods.glcic_system import GLCICSystem, crop
+from inpaint.networks.glcic import CompletionNet, Discriminator, receptive_field
+from inpaint.training import TrainConfig, load_checkpoint, train
+
+SIZE = 16
+TINY = {"width": 4, "d_width": 4, "batch_size": 4, "log_every": 1, "sample_every": 0,
+        "checkpoint_every": 0}
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    """Training sets torch's thread count and OMP_NUM_THREADS; put both back."""
+    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    yield
+    torch.set_num_threads(threads)
+    if omp is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = omp
+
+
+def smooth_images(n: int, channels: int, size: int = SIZE, seed: int = 0) -> np.ndarray:
+    low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
+    high = nn.functional.interpolate(low, size=(size, size), mode="bilinear", align_corners=True)
+    return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+
+
+def make_dataset(path, kind: str = "faces", channels: int = 3):
+    images = smooth_images(40, channels)
+    splits = {name: Split([f"{name}{i}" for i in range(len(part))], part,
+                          ["synthetic"] * len(part))
+              for name, part in (("train", images[:24]), ("val", images[24:32]),
+                                 ("test", images[32:]))}
+    save_dataset(path, DatasetInfo("tiny", kind, "tiny", SIZE, channels), splits)
+    return path
+
+
+def _linear(module: nn.Module) -> None:
+    for name, child in module.named_children():
+        if isinstance(child, nn.ReLU | nn.Sigmoid):
+            setattr(module, name, nn.Identity())
+        else:
+            _linear(child)
+
+
+def test_dilation_rates_are_the_papers():
+    net = CompletionNet(3, width=4)
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    dilated = [m.dilation for m in convs if m.dilation != (1, 1)]
+    assert dilated == [(2, 2), (4, 4), (8, 8), (16, 16)]
+    strided = [m for m in net.modules() if isinstance(m, nn.Conv2d) and m.stride == (2, 2)]
+    assert len(strided) == 2  # two strided convs: bottleneck at 1/4 resolution
+    out = net(torch.rand(2, 3, 32, 32), torch.ones(2, 1, 32, 32))
+    assert out.shape == (2, 3, 32, 32)
+    assert out.min() >= 0
+    assert out.max() <= 1
+
+
+@pytest.mark.parametrize(("downsamples", "dilations"), [(2, (2, 4, 8, 16)), (1, (2, 4)), (0, (3,))])
+def test_receptive_field_matches_gradients(downsamples, dilations):
+    """The analytic receptive field equals the extent of the input gradient of one output pixel
+    (linearised network, so no ReLU hides a path), maximised over output phases."""
+    net = CompletionNet(1, width=2, downsamples=downsamples, dilations=dilations).double().eval()
+    _linear(net)
+    side = 352
+    x = torch.zeros(1, 2, side, side, dtype=torch.double, requires_grad=True)
+    y = net.head(net.body(x))
+    extents = []
+    for c in range(side // 2, side // 2 + 2**downsamples):
+        (grad,) = torch.autograd.grad(y[0, 0, c, c], x, retain_graph=True)
+        rows = grad.abs().sum((0, 1, 3)).nonzero()
+        extents.append(int(rows.max() - rows.min() + 1))
+    assert max(extents) == receptive_field(downsamples, dilations)
+
+
+def test_receptive_field_covers_the_image():
+    assert receptive_field() == 303  # paper's network; GLCIC quotes 307 px
+    assert receptive_field() >= 2 * 32  # at 32 px every output pixel sees the whole image
+    assert receptive_field(2, ()) < receptive_field()  # the dilations are what widen it
+
+
+def test_discriminator_concatenates_global_and_local():
+    disc = Discriminator(3, 32, width=4)
+    assert disc.patch == 16
+    logits = disc(torch.rand(5, 3, 32, 32), torch.rand(5, 3, 16, 16))
+    assert logits.shape == (5,)
+    assert disc.head.in_features == 2 * 16 * 4
+    with pytest.raises(ValueError, match="4 \\* 2\\^k"):
+        Discriminator(3, 24)
+
+
+def _hole(top, left, h, w, size=SIZE):
+    known = np.ones((size, size), dtype=bool)
+    known[top:top + h, left:left + w] = False
+    return known
+
+
+@pytest.mark.parametrize(("hole", "origin"), [
+    ((0, 0, 3, 3), (0, 0)),        # top-left corner: clamped
+    ((13, 12, 3, 4), (8, 8)),      # bottom-right corner: clamped
+    ((0, 6, 2, 4), (0, 4)),        # top border, centred horizontally
+    ((6, 6, 4, 4), (4, 4)),        # interior: centred on the hole
+    ((2, 0, 12, 16), (4, 4)),      # wider than the patch: centred
+])
+def test_patch_origins_at_borders(hole, origin):
+    known = _hole(*hole)[None]
+    got = patch_origins(known, SIZE // 2)
+    assert tuple(got[0]) == origin
+    patch = crop(torch.from_numpy(~known[:, None]).float(), got, SIZE // 2)
+    assert patch.shape == (1, 1, 8, 8)
+    if hole[2] <= 8 and hole[3] <= 8:  # a hole that fits lies wholly in its patch
+        assert patch.sum() == hole[2] * hole[3]
+
+
+def test_patch_origins_several_boxes_and_no_hole():
+    known = _hole(0, 0, 3, 3) & _hole(12, 12, 4, 4)  # bounding box = the whole image
+    none = np.ones((SIZE, SIZE), dtype=bool)
+    assert patch_origins(np.stack([known, none]), 8).tolist() == [[4, 4], [4, 4]]
+
+
+def test_phase_schedule():
+    assert phase_lengths(500_000) == (90_000, 10_000)  # the paper's T_C, T_D
+    assert phase_lengths(600) == (108, 12)
+    assert phase_lengths(600, 50, 0) == (50, 0)
+    phases = [phase_at(s, 4, 3) for s in range(1, 11)]
+    assert phases == ["completion"] * 4 + ["discriminator"] * 3 + ["joint"] * 3
+    with pytest.raises(InpaintError, match="at most steps"):
+        get_method("glcic", steps=10, completion_steps=8, discriminator_steps=3)
+
+
+class Stop(Exception):
+    pass
+
+
+def _stop_at(step):
+    def callback(current, losses):
+        if current == step:
+            raise Stop
+    return callback
+
+
+def test_resume_mid_phase_is_exact(tmp_path):
+    images = smooth_images(24, 3)
+    hp = {"width": 4, "d_width": 4, "downsamples": 2, "dilations": [2, 4, 8, 16], "alpha": 4e-4,
+          "completion_steps": 4, "discriminator_steps": 3, "optimizer": "adam", "lr": 1e-3,
+          "train_masks": {}}
+
+    def build(rt):
+        return GLCICSystem(rt, hp, 3, SIZE, [0.5, 0.5, 0.5])
+
+    cfg = TrainConfig(method="glcic", steps=10, batch_size=4, device="cpu", threads=1,
+                      checkpoint_every=3, log_every=1, sample_every=0, progress=False,
+                      hparams=hp)
+    train(build, images, tmp_path / "whole", cfg)
+    with pytest.raises(Stop):  # killed at step 5 (discriminator phase), checkpoint at 3
+        train(build, images, tmp_path / "cut", cfg, callback=_stop_at(5))
+    assert load_checkpoint(tmp_path / "cut" / "last.pt")["meta"]["phase"] == "completion"
+    result = train(build, images, tmp_path / "cut", cfg)
+    assert result.resumed_from == 3
+    a, b = (load_checkpoint(tmp_path / d / "last.pt") for d in ("whole", "cut"))
+    for name, state in a["modules"].items():
+        for key, value in state.items():
+            assert torch.equal(value, b["modules"][name][key]), (name, key)
+    assert a["optimizers"]["discriminator"]["state"].keys() \
+        == b["optimizers"]["discriminator"]["state"].keys()
+    logs = [(tmp_path / d / "train_log.csv").read_text().splitlines() for d in ("whole", "cut")]
+    rows = [line.split(",") for line in logs[0][1:]]
+    assert [r[1] for r in rows] == ["completion"] * 4 + ["discriminator"] * 3 + ["joint"] * 3
+    assert rows[0][3] == ""
+    assert rows[4][2] == ""
+    assert rows[4][3] != ""
+    assert rows[9][4] != ""
+    strip = [[line.split(",")[:5] for line in log] for log in logs]  # no timing columns
+    assert strip[0] == strip[1]
+
+
+def test_tiny_train_and_complete(tmp_path):
+    data = make_dataset(tmp_path / "data", kind="fonts", channels=1)
+    model = tmp_path / "model"
+    get_method("glcic", steps=6, **TINY).fit(data, model, seed=0, device="cpu", threads=1,
+                                             progress=False)
+    info = json.loads((model / "model.json").read_text())
+    assert info["method"] == "glcic"
+    assert info["flip"] is False
+    assert info["hparams"]["completion_steps"] == 1
+    assert info["final_phase"] == "joint"
+    images = smooth_images(4, 1, seed=9)
+    known = np.stack([box_mask(np.random.default_rng(i), SIZE) for i in range(4)])
+    outs = {}
+    for key in ("glcic", "glcic_raw"):
+        method = get_method(key)
+        method.load(model, device="cpu")
+        outs[key] = complete_batch(method, images, known)
+        assert outs[key].shape == images.shape
+        assert outs[key].dtype == np.uint8
+        assert np.array_equal(outs[key][known], images[known])
+    assert not np.array_equal(outs["glcic"], outs["glcic_raw"])
+    assert get_method_class("glcic_raw").model_owner() == "glcic"
+    method = get_method("glcic")
+    method.load(model, "cpu")
+    with pytest.raises(InpaintError, match="trained on 16x16x1"):
+        method.predict(np.zeros((1, 8, 8, 1), np.float32), np.ones((1, 8, 8), bool))
+
+
+def test_parameters_are_checked():
+    with pytest.raises(TypeError, match="widht"):
+        get_method("glcic", widht=8)
+    with pytest.raises(InpaintError, match="optimizer"):
+        get_method("glcic", optimizer="sgd")
+    with pytest.raises(InpaintError, match="raw network output"):
+        get_method("glcic_raw", postprocess=True)
+    with pytest.raises(InpaintError, match="train_masks"):
+        get_method("glcic", train_masks={"min_side": 2})
+    assert get_method("glcic", optimizer="adadelta").lr_value() == 1.0
+
+
+def test_postprocess_blends_and_keeps_known_pixels():
+    images = smooth_images(3, 3).astype(np.float32) / 255 * 0.8
+    known = np.stack([_hole(4, 4, 8, 8), _hole(0, 0, 6, 16), np.ones((SIZE, SIZE), bool)])
+    hole = ~known
+    raw = images + 0.2  # the right content in the wrong colour
+    for band in (0, 1):
+        out = postprocess(images, known, raw, band=band)
+        assert out.dtype == np.float32
+        assert np.array_equal(out[known], images[known])
+        # blending with the surrounding colours removes most of the offset
+        assert np.abs(out - images)[hole].mean() < 0.25 * 0.2
+    # a band as wide as the hole leaves the fast-marching fill (Telea, radius 1)
+    out = postprocess(images, known, raw, band=SIZE)
+    u8 = np.round(images[0] * 255).astype(np.uint8)
+    telea = cv2.inpaint(u8, hole[0].astype(np.uint8) * 255, 1, cv2.INPAINT_TELEA)
+    assert np.abs(out[0] * 255 - telea).max() < 1.01
+
+
+def test_methods_module_does_not_import_torch():
+    code = "import sys, inpaint.methods; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,278 @@
+"""pconv: partial convolutions, the U-Net, losses, fine-tuning and a tiny train -> complete."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
+
+from inpaint.data.store import DatasetInfo, Split, save_dataset
+from inpaint.errors import InpaintError
+from inpaint.methods import complete_batch, get_method
+from inpaint.methods.pconv import VGG16_WEIGHTS
+from inpaint.networks.pconv import PartialConv2d, PConvUNet, unet_depth
+
+SIZE = 16
+TINY = {"steps": 4, "batch_size": 4, "base_channels": 4, "log_every": 1, "sample_every": 0,
+        "checkpoint_every": 2, "mask_pool": 8}
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path, monkeypatch):
+    """An empty torch hub cache (no VGG16 weights) and torch's thread count put back."""
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
+    yield
+    torch.set_num_threads(threads)
+    if omp is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = omp
+
+
+def brute_force(conv: PartialConv2d, x: torch.Tensor, mask: torch.Tensor):
+    """The paper's formula, one output pixel at a time (mask broadcast to every channel)."""
+    k, s, p = conv.kernel_size[0], conv.stride[0], conv.padding[0]
+    mask = mask.expand_as(x)
+    xp, mp = F.pad(x, (p, p, p, p)), F.pad(mask, (p, p, p, p))
+    h_out = (x.shape[2] + 2 * p - k) // s + 1
+    w_out = (x.shape[3] + 2 * p - k) // s + 1
+    out = torch.zeros(x.shape[0], conv.out_channels, h_out, w_out, dtype=torch.float64)
+    new = torch.zeros(x.shape[0], 1, h_out, w_out, dtype=torch.float64)
+    w, b = conv.weight.double(), conv.bias.double()
+    for n in range(x.shape[0]):
+        for i in range(h_out):
+            for j in range(w_out):
+                xs = xp[n, :, i * s:i * s + k, j * s:j * s + k].double()
+                ms = mp[n, :, i * s:i * s + k, j * s:j * s + k].double()
+                seen = ms.sum()
+                if seen > 0:
+                    out[n, :, i, j] = (w * xs * ms).sum((1, 2, 3)) * ms.numel() / seen + b
+                    new[n, 0, i, j] = 1
+    return out, new
+
+
+@pytest.mark.parametrize(("stride", "multi"), [(1, False), (2, False), (1, True), (2, True)])
+def test_partial_conv_equals_brute_force(stride, multi):
+    torch.manual_seed(stride + 2 * multi)
+    conv = PartialConv2d(3, 4, 3, stride, 1)
+    x = torch.randn(2, 3, 7, 8)
+    mask = (torch.rand(2, 3 if multi else 1, 7, 8) > 0.6).float()
+    mask[0, :, :4, :4] = 0  # a hole wider than the window: some outputs see nothing
+    out, new = conv(x, mask)
+    ref, ref_new = brute_force(conv, x, mask)
+    assert torch.allclose(out.double(), ref, atol=1e-5)
+    assert torch.equal(new.double(), ref_new)
+    assert (new == 0).any()
+    assert (new == 1).any()
+    assert torch.all(out[new.expand_as(out) == 0] == 0)  # no bias where nothing was seen
+
+
+def test_all_known_mask_is_an_ordinary_convolution():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 9, 9)
+    ones = torch.ones(2, 1, 9, 9)
+    valid = PartialConv2d(3, 5, 3, 1, 0)
+    out, new = valid(x, ones)
+    assert torch.allclose(out, F.conv2d(x, valid.weight, valid.bias), atol=1e-6)
+    assert torch.all(new == 1)
+    padded = PartialConv2d(3, 5, 3, 1, 1)  # zero padding is a hole: borders re-normalised
+    out, new = padded(x, ones)
+    plain = F.conv2d(x, padded.weight, padded.bias, padding=1)
+    assert torch.allclose(out[..., 1:-1, 1:-1], plain[..., 1:-1, 1:-1], atol=1e-6)
+    corner = (plain[..., 0, 0] - padded.bias) * 9 / 4 + padded.bias
+    assert torch.allclose(out[..., 0, 0], corner, atol=1e-5)
+
+
+def test_mask_update_and_multichannel_masks():
+    conv = PartialConv2d(2, 3, 3, 1, 1)
+    mask = torch.ones(1, 1, 8, 8)
+    mask[..., 2:7, 2:7] = 0  # a 5x5 hole: only its centre 3x3 sees no known pixel
+    _, new = conv(torch.randn(1, 2, 8, 8), mask)
+    expected = torch.ones(1, 1, 8, 8)
+    expected[..., 3:6, 3:6] = 0
+    assert torch.equal(new, expected)
+    x = torch.randn(1, 2, 8, 8)
+    a, _ = conv(x, mask)
+    b, _ = conv(x, mask.expand(-1, 2, -1, -1))  # the same mask per channel: same result
+    assert torch.allclose(a, b, atol=1e-6)
+    with pytest.raises(ValueError, match="channels"):
+        conv(x, torch.ones(1, 3, 8, 8))
+
+
+def test_unet_depth_and_shapes():
+    assert (unet_depth(16), unet_depth(32), unet_depth(48), unet_depth(512)) == (4, 5, 4, 8)
+    with pytest.raises(ValueError, match="even"):
+        unet_depth(15)
+    image, known = torch.rand(2, 3, 32, 32), (torch.rand(2, 1, 32, 32) > 0.5).float()
+    for partial in (True, False):
+        net = PConvUNet(3, 5, 4, partial)
+        out = net(image, known)
+        assert out.shape == image.shape
+        assert out.min() >= 0
+        assert out.max() <= 1
+
+
+def test_pconv_ignores_hole_pixel_values():
+    torch.manual_seed(0)
+    net = PConvUNet(1, 4, 4).eval()
+    image, known = torch.rand(2, 1, 16, 16), torch.ones(2, 1, 16, 16)
+    known[:, :, 4:12, 4:12] = 0
+    other = image.clone()
+    other[known.expand_as(image) == 0] = torch.rand(int((known == 0).sum()))
+    assert torch.equal(net(image, known), net(other, known))
+
+
+def test_losses_and_tv_region():
+    from inpaint.methods.pconv_system import pconv_losses, tv_loss
+
+    gt = torch.rand(2, 1, 8, 8)
+    known = torch.ones(2, 1, 8, 8)
+    known[:, :, 3:5, 3:5] = 0
+    weights = {"valid": 1.0, "hole": 6.0, "tv": 0.1}
+    terms = pconv_losses(gt.clone(), gt, known, weights)
+    assert float(terms["valid"]) == 0
+    assert float(terms["hole"]) == 0
+    assert float(terms["loss"]) == pytest.approx(0.1 * float(terms["tv"]))
+    far = gt.clone()
+    far[:, :, 0, 0] += 1  # outside the dilated hole: no TV change
+    assert float(tv_loss(far, 1 - known)) == pytest.approx(float(tv_loss(gt, 1 - known)))
+
+
+def _smooth(n: int, channels: int, seed: int) -> np.ndarray:
+    low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
+    high = F.interpolate(low, size=(SIZE, SIZE), mode="bilinear", align_corners=True)
+    return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+
+
+def make_dataset(root: Path, kind: str = "faces", channels: int = 3) -> Path:
+    splits = {}
+    for i, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)]):
+        ids = [f"{name}{j:02d}" for j in range(n)]
+        splits[name] = Split(ids, _smooth(n, channels, i), ["toy"] * n)
+    info = DatasetInfo(name="toy", kind=kind, label="toy", size=SIZE, channels=channels)
+    save_dataset(root / "data", info, splits)
+    return root / "data"
+
+
+@pytest.mark.parametrize("name", ["pconv", "pconv_plainconv"])
+def test_tiny_train_then_complete(tmp_path, name, capfd):
+    data = make_dataset(tmp_path)
+    method = get_method(name, **TINY)
+    method.fit(data, tmp_path / "model", seed=0, device="cpu", threads=1)
+    err = capfd.readouterr().err
+    assert err.count("perceptual and style losses off") == 1
+    record = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert record["method"] == name
+    assert record["flip"] is True
+    assert record["perceptual_loss"].startswith("off: no VGG16 ImageNet weights")
+    assert "perc" not in record["final_losses"]
+
+    loaded = get_method(name, **TINY)
+    loaded.load(tmp_path / "model", device="cpu")
+    images = _smooth(3, 3, 9)
+    known = np.ones((3, SIZE, SIZE), dtype=bool)
+    known[:, 4:10, 3:12] = False
+    done = complete_batch(loaded, images, known)
+    assert np.array_equal(done[known], images[known])  # hole-free regions untouched
+    assert not np.array_equal(done[~known], images[~known])
+    with pytest.raises(InpaintError, match="16x16x3"):
+        loaded.predict(np.zeros((1, 8, 8, 3), np.float32), np.ones((1, 8, 8), bool))
+    other = get_method("pconv_plainconv" if name == "pconv" else "pconv", **TINY)
+    with pytest.raises(InpaintError, match="method"):
+        other.load(tmp_path / "model", device="cpu")
+
+
+@pytest.mark.parametrize("pool", [0, 8])
+def test_resume_is_exact_and_characters_never_flip(tmp_path, pool):
+    data = make_dataset(tmp_path, kind="fonts", channels=1)
+    tiny = {**TINY, "mask_pool": pool}  # 0: fresh training masks every step
+    get_method("pconv", **tiny).fit(data, tmp_path / "a", seed=3, device="cpu", threads=1)
+    get_method("pconv", **{**tiny, "steps": 2}).fit(data, tmp_path / "b", seed=3, device="cpu",
+                                                    threads=1)
+    get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=3, device="cpu", threads=1)
+    a = torch.load(tmp_path / "a" / "last.pt", weights_only=True)["modules"]["unet"]
+    b = torch.load(tmp_path / "b" / "last.pt", weights_only=True)["modules"]["unet"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert json.loads((tmp_path / "a" / "model.json").read_text())["flip"] is False
+
+
+def test_finetune_freezes_encoder_batch_norm():
+    from inpaint.methods.pconv_system import PConvSystem
+    from inpaint.training import make_runtime
+
+    hp = dict(get_method("pconv", steps=4, finetune_steps=2, base_channels=4,
+                         mask_pool=8).params)
+    system = PConvSystem(make_runtime("cpu", 1), channels=1, size=SIZE, partial=True, hp=hp,
+                         steps=4, fill=[0.5], vgg_path=None, perceptual_status="off: test")
+    assert [system.phase(s) for s in (1, 2, 3, 4)] == ["train", "train", "finetune", "finetune"]
+    holes = system.masks(32, 5).eq(0).sum((1, 2, 3))  # pool masks moved around, not resized
+    assert set(holes.tolist()) <= set((~system.pool).sum((1, 2)).tolist())
+    assert not torch.equal(system.masks(4, 1), system.masks(4, 2))
+    batch = torch.from_numpy(_smooth(4, 1, 0)).permute(0, 3, 1, 2).float() / 255
+    system.train_step(batch, 1)
+    norms = system.net.encoder_norms()
+    before = [{k: v.clone() for k, v in n.state_dict().items()} for n in norms]
+    decoder = [p.clone() for p in system.net.decoder.parameters()]
+    system.train_step(batch, 3)
+    assert system.optimizers["adam"].param_groups[0]["lr"] == 5e-5
+    for norm, saved in zip(norms, before, strict=True):
+        assert not norm.training
+        assert all(torch.equal(v, saved[k]) for k, v in norm.state_dict().items())
+    assert any(not torch.equal(p, q) for p, q in zip(system.net.decoder.parameters(), decoder,
+                                                     strict=True))
+    system.train_step(batch, 2)  # back in the first phase: learning again
+    assert norms[0].training
+    assert system.optimizers["adam"].param_groups[0]["lr"] == 2e-4
+
+
+def test_vgg_weight_file_turns_on_perceptual_and_style(tmp_path, monkeypatch):
+    from torchvision.models.vgg import cfgs, make_layers
+
+    torch.manual_seed(0)  # randomly initialised VGG16: checks the code path only, not quality
+    features = make_layers(cfgs["D"])
+    state = {f"features.{k}": v for k, v in features.state_dict().items()}
+    cache = tmp_path / "vgg_home" / "hub" / "checkpoints"
+    cache.mkdir(parents=True)
+    torch.save(state, cache / VGG16_WEIGHTS)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "vgg_home"))
+    data = make_dataset(tmp_path)
+    get_method("pconv", **{**TINY, "steps": 2}).fit(data, tmp_path / "m", seed=0, device="cpu",
+                                                   threads=1)
+    record = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert record["perceptual_loss"].startswith("on: VGG16 ImageNet weights")
+    losses = record["final_losses"]
+    assert losses["perc"] > 0
+    assert losses["style"] > 0
+    plain = losses["valid"] + 6 * losses["hole"] + 0.1 * losses["tv"]
+    assert losses["loss"] == pytest.approx(plain + 0.05 * losses["perc"] + 120 * losses["style"])
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    resumed = get_method("pconv", **{**TINY, "steps": 3})
+    with pytest.raises(InpaintError, match="perceptual_loss"):  # resume without the weights
+        resumed.fit(data, tmp_path / "m", seed=0, device="cpu", threads=1)
+
+
+def test_vgg_weight_name_matches_torchvision():
+    from torchvision.models import VGG16_Weights
+
+    assert VGG16_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[1] == VGG16_WEIGHTS
+
+
+def test_bad_settings_are_errors(tmp_path):
+    with pytest.raises(TypeError, match="kernel"):
+        get_method("pconv", kernel=3)
+    with pytest.raises(InpaintError, match="finetune_steps"):
+        get_method("pconv", steps=10, finetune_steps=10)
+    with pytest.raises(InpaintError, match="mask_params"):
+        get_method("pconv", mask_params={"box": {}})
+    with pytest.raises(InpaintError, match="width"):
+        get_method("pconv", mask_params={"irregular": {"width": 3}})
+    data = make_dataset(tmp_path)
+    method = get_method("pconv", **TINY, vgg16_weights=str(tmp_path / "nowhere.pth"))
+    with pytest.raises(InpaintError, match=r"nowhere\.pth"):
+        method.fit(data, tmp_path / "m", seed=0, device="cpu", threads=1)
