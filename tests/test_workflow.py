@@ -236,3 +236,29 @@ def test_killed_run_resumes_to_identical_tables(run, tmp_path):
     for name in ["summary.csv", "by_hole_ratio.csv", "paired.csv"]:
         assert (tmp_path / "results/tables" / name).read_bytes() == (
             run / "tables" / name).read_bytes(), name
+
+
+def test_learned_methods_train_once_and_complete_through_the_workflow(tmp_path):
+    """The train and complete_learned rules: a variant (yeh_dcgan_raw) completes with its
+    owner's model, trained once; learned rows reach the tables."""
+    config = yaml.safe_load(yaml.safe_dump(TEST_CONFIG))
+    config["datasets"]["chars"].update(n_train=32, n_val=4, n_test=4)
+    config["masks"] = {"center": TEST_CONFIG["masks"]["center"]}
+    config["methods"] = {
+        "telea": {},
+        "yeh_dcgan": {"steps": 4, "batch_size": 8, "base": 8, "nz": 16, "search_steps": 3,
+                      "restarts": 1, "checkpoint_every": 2, "sample_every": 2},
+        "yeh_dcgan_raw": {"search_steps": 3, "restarts": 1},
+        "context_encoder": {"steps": 3, "batch_size": 8, "base": 4, "bottleneck": 8,
+                            "d_base": 4, "checkpoint_every": 2, "sample_every": 2},
+    }
+    result = snakemake(tmp_path, config, "--printshellcmds")
+    out = result.stdout + result.stderr
+    results = tmp_path / "results"
+    assert sorted(p.name for p in (results / "models" / "chars").iterdir()) == [
+        "context_encoder", "yeh_dcgan"]
+    assert out.count("inpaint train") == 2
+    for model in ["yeh_dcgan", "context_encoder"]:
+        assert (results / "models/chars" / model / "loss_curve.png").exists()
+    summary = pd.read_csv(results / "tables" / "summary.csv")
+    assert set(summary.method) == {"telea", "yeh_dcgan", "yeh_dcgan_raw", "context_encoder"}
