@@ -50,3 +50,10 @@ def test_cli_reports_user_errors_in_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: image not found: {tmp_path / 'missing.png'}"
     assert not (tmp_path / "out.png").exists()
+
+
+def test_plain_snakemake_uses_the_default_profile():
+    """`snakemake` in the project folder finds workflow/profiles/default (via profiles/)."""
+    out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert "workflow specific profile profiles/default" in out.stdout + out.stderr
