@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -24,16 +23,6 @@ TINY = {"steps": 4, "batch_size": 8, "base": 4, "bottleneck": 8, "d_base": 4,
         "checkpoint_every": 2, "sample_every": 2, "log_every": 1}
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    """fit() sets torch's thread count and OMP_NUM_THREADS; put both back."""
-    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    yield
-    torch.set_num_threads(threads)
-    if omp is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = omp
 
 
 @pytest.fixture(scope="module")

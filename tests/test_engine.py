@@ -36,16 +36,6 @@ from inpaint.training.seeding import capture_rng, restore_rng
 SIZE = 16
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    """train() sets torch's thread count and OMP_NUM_THREADS; put both back."""
-    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    yield
-    torch.set_num_threads(threads)
-    if omp is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = omp
 
 
 def smooth_images(n: int = 24, channels: int = 1, size: int = SIZE, seed: int = 0) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -27,16 +26,6 @@ TINY = {"width": 4, "d_width": 4, "batch_size": 4, "log_every": 1, "sample_every
         "checkpoint_every": 0}
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    """Training sets torch's thread count and OMP_NUM_THREADS; put both back."""
-    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    yield
-    torch.set_num_threads(threads)
-    if omp is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = omp
 
 
 def smooth_images(n: int, channels: int, size: int = SIZE, seed: int = 0) -> np.ndarray:

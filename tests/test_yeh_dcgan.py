@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -19,15 +18,6 @@ from inpaint.methods.yeh_dcgan import importance_weights
 SIZE = 16
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    yield
-    torch.set_num_threads(threads)
-    if omp is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = omp
 
 
 def brute_force_weights(known: np.ndarray, window: int) -> np.ndarray:
