@@ -220,6 +220,8 @@ def test_parameters_are_checked():
         get_method("glcic_raw", postprocess=True)
     with pytest.raises(InpaintError, match="train_masks"):
         get_method("glcic", train_masks={"min_side": 2})
+    with pytest.raises(InpaintError, match="dilations"):
+        get_method("glcic", dilations=[2, 0])
     assert get_method("glcic", optimizer="adadelta").lr_value() == 1.0
 
 

@@ -4,10 +4,19 @@
 (whole image) and a local (patch around the hole) discriminator in the paper's
 three phases: completion network with the hole MSE only (18% of the steps),
 discriminators only (2%), then both with MSE + alpha * GAN, alpha = 0.0004 (80%).
-Training holes are random boxes. Completion is post-processed as the paper does:
-the hole is filled by fast marching (cv2.INPAINT_TELEA), which is kept on a band
-along the hole border, and the network output is Poisson-blended into the rest
-(exact sparse solve, inpaint.poisson); see ``postprocess``.
+Training holes are random boxes (``train_masks``: inpaint.masks box parameters; the
+default is the evaluation's box set, 1-2 boxes of 1/4-1/2 the side; the paper's is
+one box of 96-128 px at 256, ``{max_boxes: 1, min_side: 0.375, max_side: 0.5}``).
+The local discriminator sees a patch of half the image side centred on the
+bounding box of the whole hole, shifted inside the image (``patch_origins``).
+Optimiser: ``adadelta`` (the paper's) or ``adam`` (the default: in the short CPU
+budget it reached a lower loss; measured on the validation split). Images are
+flipped only when the dataset is not characters (fonts, chars74k).
+
+Completion is post-processed as the paper does: the hole is filled by fast
+marching (cv2.INPAINT_TELEA), which is kept on a band along the hole border, and
+the network output is Poisson-blended into the rest (exact sparse solve,
+inpaint.poisson); see ``postprocess``.
 
 ``glcic_raw``: the same trained model (``shares_model_with = "glcic"``), scored
 without post-processing.
@@ -29,7 +38,6 @@ from inpaint.methods.base import InpaintMethod, composite, to_uint8
 from inpaint.methods.registry import register_method
 
 PAPER_PHASE_RATIOS = (0.18, 0.02)  # T_C = 90k and T_D = 10k of 500k iterations
-PHASES = ("completion", "discriminator", "joint")
 NO_FLIP_KINDS = ("fonts", "chars74k")  # mirrored characters are other (or no) characters
 TELEA_RADIUS = 1  # the authors' post-processing calls cv.inpaint with inpaintRadius=1
 OPTIMIZERS = ("adadelta", "adam")
@@ -124,7 +132,11 @@ class GLCIC(InpaintMethod):
                  train_masks: dict | None = None, postprocess: bool | None = None,
                  blend_band: int = 1) -> None:
         train_masks = dict(train_masks or {})
-        dilations = [int(d) for d in dilations]
+        if isinstance(dilations, str | bytes) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dilations):
+            raise InpaintError(f"methods.{self.name}.dilations must be a list of positive "
+                               f"integers, got {dilations!r}")
+        dilations = list(dilations)
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip, width=width,
@@ -141,8 +153,6 @@ class GLCIC(InpaintMethod):
         if isinstance(downsamples, bool) or not isinstance(downsamples, int) \
                 or not 0 <= downsamples <= 4:
             raise InpaintError(f"{key}.downsamples must be an integer in 0..4, got {downsamples!r}")
-        if any(d < 1 for d in dilations):
-            raise InpaintError(f"{key}.dilations must be positive integers, got {dilations}")
         if optimizer not in OPTIMIZERS:
             raise InpaintError(f"{key}.optimizer must be one of {', '.join(OPTIMIZERS)}, "
                                f"got {optimizer!r}")
