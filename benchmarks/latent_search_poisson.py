@@ -27,10 +27,10 @@ import torch
 from torch.nn import functional as F
 
 from inpaint.data.store import load_split
-from inpaint.masks import pixels_mask
+from inpaint.masks import center_mask, pixels_mask
 from inpaint.methods import get_method
 from inpaint.methods.yeh_dcgan import importance_weights
-from inpaint.methods.yeh_dcgan_system import latent_search
+from inpaint.methods.yeh_dcgan_system import latent_search, uniform_z
 from inpaint.networks.yeh_dcgan import Discriminator, Generator
 from inpaint.poisson import poisson_blend_batch
 
@@ -40,7 +40,7 @@ SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8
 def sobel(x: torch.Tensor) -> torch.Tensor:
     """Per-channel Sobel gradients (N, 2C, H, W), replicate-padded."""
     c = x.shape[1]
-    kernel = torch.stack([SOBEL, SOBEL.T])[:, None].repeat(c, 1, 1, 1)
+    kernel = torch.stack([SOBEL, SOBEL.T])[:, None].repeat(c, 1, 1, 1).to(x.dtype)
     return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=c)
 
 
@@ -107,6 +107,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20, help="latent search steps (default 20)")
     parser.add_argument("--restarts", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--mask", choices=["pixels", "center"], default="pixels",
+                        help="80%% random pixels (default) or a centred half-side square")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -119,7 +121,8 @@ def main() -> None:
         images = F.interpolate(low, size=(32, 32), mode="bilinear").permute(0, 2, 3, 1).numpy()
     n, size, _, channels = images.shape
     rng = np.random.default_rng(1)
-    known = np.stack([pixels_mask(rng, size, 0.8) for _ in range(n)])
+    known = np.stack([pixels_mask(rng, size, 0.8) if args.mask == "pixels" else
+                      center_mask(size, 0.5) for _ in range(n)])
     if args.model:
         method = get_method("yeh_dcgan")
         method.load(args.model, device="cpu")
@@ -133,12 +136,15 @@ def main() -> None:
     target = torch.from_numpy(images.transpose(0, 3, 1, 2) * 2 - 1)
     weights = torch.from_numpy(importance_weights(known)[:, None])
     search = {"steps": args.steps, "restarts": args.restarts, "lr": 0.03, "lam": 0.003}
+    z0 = uniform_z(args.restarts * n, g_net.nz, seed=0)  # rows r * n + i: restart r of image i
     latent_search(g_net, d_net, target[:2], weights[:2], **{**search, "steps": 2})  # warm-up
-    batched, t_batch = timed(lambda: latent_search(g_net, d_net, target, weights, **search))
-    looped, t_loop = timed(lambda: [latent_search(g_net, d_net, target[i:i + 1],
-                                                  weights[i:i + 1], **search) for i in range(n)])
+    batched, t_batch = timed(lambda: latent_search(g_net, d_net, target, weights, z0=z0,
+                                                   **search))
+    looped, t_loop = timed(lambda: [
+        latent_search(g_net, d_net, target[i:i + 1], weights[i:i + 1], z0=z0[i::n], **search)
+        for i in range(n)])
     work = n * args.steps * args.restarts
-    print(f"# yeh_dcgan benchmark: {n} images {size}x{size}x{channels}, pixel masks p=0.8, "
+    print(f"# yeh_dcgan benchmark: {n} images {size}x{size}x{channels}, {args.mask} masks, "
           f"{args.threads} thread(s), torch {torch.__version__}, "
           f"{'trained model' if args.model else 'random DCGAN (base 32)'}")
     print(f"\n## latent search ({args.steps} steps x {args.restarts} restarts per image)\n")
@@ -148,7 +154,8 @@ def main() -> None:
     print(f"| per-image loop | {t_loop:.2f} | {work / t_loop:.0f} |")
     print(f"| ratio batched / loop | | {t_loop / t_batch:.1f}x |")
     gap = max(float((looped[i].context_loss - batched.context_loss[i]).abs()) for i in range(n))
-    print(f"\nmax |L_c batched - L_c loop| = {gap:.2e}")
+    scale = float(batched.context_loss.abs().max())
+    print(f"\nsame starting z: max |L_c batched - L_c loop| = {gap:.2e} (max L_c {scale:.1f})")
 
     guides = (batched.images.numpy().transpose(0, 2, 3, 1) + 1) / 2 if args.model else \
         np.roll(F.avg_pool2d(torch.from_numpy(images.transpose(0, 3, 1, 2)), 3, 1, 1)

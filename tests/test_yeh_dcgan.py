@@ -114,6 +114,13 @@ def test_latent_search_lowers_the_context_loss(trained):
     more = latent_search(method.generator, method.discriminator, target, weights, steps=40,
                          restarts=3, lr=0.05, seed=3)
     assert (more.context_loss <= after.context_loss + 1e-4).all()  # restart 0 is the same
+    one = [latent_search(method.generator, method.discriminator, target[i:i + 1],
+                         weights[i:i + 1], steps=10, z0=more.z[i:i + 1], lr=0.05)
+           for i in range(2)]  # batched == per-image: each image's search depends on itself only
+    both = latent_search(method.generator, method.discriminator, target[:2], weights[:2],
+                         steps=10, z0=more.z[:2], lr=0.05)
+    for i in range(2):
+        torch.testing.assert_close(both.z[i], one[i].z[0], atol=1e-5, rtol=1e-5)
 
 
 def test_complete_keeps_known_pixels_and_raw_variant_shares_the_model(trained):

@@ -12,6 +12,13 @@ batch norm frozen. No post-processing: the output is composited with the known p
 ``pconv_plainconv``: the same U-Net with ordinary convolutions, given the image with its
 holes filled with the dataset mean plus the mask channel (the paper's "Conv" ablation).
 
+Architecture knobs: ``base_channels`` (paper 64), ``depth`` (default from the image
+size: 32 px -> 5 levels, 512 px -> the paper's 8), ``kernels`` (encoder kernel sizes,
+default the paper's 7, 5, 5, 3, ...). Training masks: irregular strokes over the whole
+hole-ratio range (``mask_kinds``/``mask_params`` as in inpaint.training.masks), drawn
+once as a pool of ``mask_pool`` masks and reused with random flips, transposes and
+circular shifts (0: fresh masks every step; the stroke generator is slow on a CPU).
+
 Torch is imported inside fit/load/predict (``inpaint.methods.pconv_system``).
 """
 
@@ -64,7 +71,8 @@ class PConv(InpaintMethod):
 
     def __init__(self, steps: int = 1500, batch_size: int = 16, checkpoint_every: int = 500,
                  sample_every: int = 500, log_every: int = 50, flip: bool = True,
-                 base_channels: int = 32, depth: int | None = None, lr: float = 2e-4,
+                 base_channels: int = 32, depth: int | None = None,
+                 kernels: list[int] | None = None, lr: float = 2e-4,
                  finetune_steps: int = 0, finetune_lr: float = 5e-5, w_valid: float = 1.0,
                  w_hole: float = 6.0, w_tv: float = 0.1, w_perc: float = 0.05,
                  w_style: float = 120.0, perceptual: bool = True,
@@ -75,9 +83,10 @@ class PConv(InpaintMethod):
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip,
-            base_channels=base_channels, depth=depth, lr=lr, finetune_steps=finetune_steps,
-            finetune_lr=finetune_lr, w_valid=w_valid, w_hole=w_hole, w_tv=w_tv, w_perc=w_perc,
-            w_style=w_style, perceptual=perceptual, vgg16_weights=vgg16_weights,
+            base_channels=base_channels, depth=depth, kernels=kernels, lr=lr,
+            finetune_steps=finetune_steps, finetune_lr=finetune_lr, w_valid=w_valid,
+            w_hole=w_hole, w_tv=w_tv, w_perc=w_perc, w_style=w_style, perceptual=perceptual,
+            vgg16_weights=vgg16_weights,
             mask_kinds=mask_kinds, mask_params=mask_params, mask_pool=mask_pool,
         )
         key = f"methods.{self.name}"

@@ -83,18 +83,28 @@ def pconv_losses(out: torch.Tensor, gt: torch.Tensor, known: torch.Tensor,
     return terms
 
 
+def build_unet(hp: dict[str, Any], channels: int, size: int, partial: bool) -> PConvUNet:
+    """The U-Net of a method's hyper-parameters (depth from the image size unless set)."""
+    try:
+        depth = hp["depth"] or (len(hp["kernels"]) if hp["kernels"] else unet_depth(size))
+        if size % 2 ** depth:
+            raise ValueError(f"image size {size} is not divisible by 2^depth = {2 ** depth}")
+        return PConvUNet(channels, depth, hp["base_channels"], partial, hp["kernels"])
+    except ValueError as exc:
+        raise InpaintError(f"pconv U-Net (depth/kernels): {exc}") from None
+
+
 class PConvSystem(TrainingSystem):
     """The U-Net, Adam, irregular training masks and the fine-tune phase."""
 
-    loss_names = ("loss", "valid", "hole", "tv", "perc", "style")
+    loss_names = ("loss", "valid", "hole", "tv")  # + ("perc", "style") with VGG16 weights
 
     def __init__(self, runtime: Runtime, *, channels: int, size: int, partial: bool,
                  hp: dict[str, Any], steps: int, fill: list[float],
                  vgg_path: Path | None, perceptual_status: str) -> None:
         super().__init__(runtime)
         self.size, self.hp = size, hp
-        depth = hp["depth"] or unet_depth(size)
-        self.net = PConvUNet(channels, depth, hp["base_channels"], partial).to(
+        self.net = build_unet(hp, channels, size, partial).to(
             self.device, memory_format=torch.channels_last)  # faster convolutions, CPU and GPU
         if not partial:
             self.net.fill.copy_(torch.tensor(fill))
@@ -105,6 +115,8 @@ class PConvSystem(TrainingSystem):
         self.weights = {"valid": hp["w_valid"], "hole": hp["w_hole"], "tv": hp["w_tv"],
                         "perc": hp["w_perc"], "style": hp["w_style"]}
         self.vgg = load_vgg(vgg_path).to(self.device) if vgg_path is not None else None
+        if self.vgg is not None:
+            self.loss_names = (*self.loss_names, "perc", "style")
         self.perceptual_status = perceptual_status
         self.pool = None  # training masks drawn once (mask_pool of them), reused transformed
         if hp["mask_pool"]:
@@ -238,8 +250,7 @@ def load_pconv(method: PConv, model_dir: str | os.PathLike, device: str) -> PCon
     ckpt = load_checkpoint(path, expected={"method": method.name})
     meta = ckpt["meta"]
     size, channels = tuple(meta["image_size"]), int(meta["channels"])
-    depth = method.params["depth"] or unet_depth(size[0])
-    net = PConvUNet(channels, depth, method.params["base_channels"], method.partial)
+    net = build_unet(method.params, channels, size[0], method.partial)
     load_modules(path, {"unet": net}, {n: s for n, s in ckpt["modules"].items() if n == "unet"})
     torch_device = resolve_device(device)
     net = net.to(torch_device, memory_format=torch.channels_last)

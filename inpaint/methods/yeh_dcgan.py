@@ -57,7 +57,7 @@ class YehDCGAN(InpaintMethod):
     def __init__(self, steps: int = 1200, batch_size: int = 64, checkpoint_every: int = 500,
                  sample_every: int = 500, log_every: int = 10, flip: bool = True,
                  nz: int = 100, base: int = 32, lr: float = 2e-4, beta1: float = 0.5,
-                 search_steps: int = 100, restarts: int = 2, search_lr: float = 0.03,
+                 search_steps: int = 100, restarts: int = 2, search_lr: float = 0.1,
                  lam: float = 0.003, window: int = 7, blend: bool = True,
                  search_seed: int = 0) -> None:
         super().__init__(

@@ -47,16 +47,20 @@ def uniform_z(n: int, nz: int, seed: int, device: torch.device | str = "cpu") ->
 
 def latent_search(generator: Generator, discriminator: Discriminator, target: torch.Tensor,
                   weights: torch.Tensor, *, steps: int, restarts: int = 1, lr: float = 0.03,
-                  lam: float = 0.003, seed: int = 0) -> SearchResult:
+                  lam: float = 0.003, seed: int = 0,
+                  z0: torch.Tensor | None = None) -> SearchResult:
     """z* = argmin_z L_c(z) + lam * L_p(z), z in [-1, 1], for every image of the batch at once.
 
     All ``restarts`` x N latent vectors are optimised together with Adam (each
     image's loss depends on its own z only, so this equals a per-image loop);
     z is clipped to [-1, 1] after every step, and each image keeps the restart
-    with the lowest final context loss. The networks must be in eval mode.
+    with the lowest final context loss. The networks must be in eval mode. Row r * N + i
+    of the starting latents (``z0``, default uniform from ``seed``) is restart r of image i.
     """
     n = target.shape[0]
-    z = uniform_z(restarts * n, generator.nz, seed, target.device).requires_grad_(True)
+    if z0 is None:
+        z0 = uniform_z(restarts * n, generator.nz, seed, target.device)
+    z = z0.detach().clone().requires_grad_(True)
     y, w = target.repeat(restarts, 1, 1, 1), weights.repeat(restarts, 1, 1, 1)
     optimizer = torch.optim.Adam([z], lr=lr)
     with torch.enable_grad():

@@ -98,16 +98,19 @@ class PConvUNet(nn.Module):
     """
 
     def __init__(self, channels: int, depth: int, base_channels: int = 64,
-                 partial: bool = True) -> None:
+                 partial: bool = True, kernels: tuple[int, ...] | None = None) -> None:
         super().__init__()
         if not 1 <= depth <= MAX_DEPTH:
             raise ValueError(f"depth must be in 1..{MAX_DEPTH}, got {depth}")
+        kernels = tuple(kernels or KERNELS[:depth])
+        if len(kernels) != depth or any(k < 1 or k % 2 == 0 for k in kernels):
+            raise ValueError(f"kernels must be {depth} odd sizes, got {kernels}")
         self.partial, self.depth = partial, depth
         cin = channels if partial else channels + 1
         widths = [base_channels * f for f in WIDTH_FACTORS[:depth]]
         skips = [cin, *widths[:-1]]  # input of encoder level i = skip into decoder level i
         self.encoder = nn.ModuleList(
-            _Block(skips[i], widths[i], KERNELS[i], 2, partial, i > 0, "relu")
+            _Block(skips[i], widths[i], kernels[i], 2, partial, i > 0, "relu")
             for i in range(depth)
         )
         outs = [channels, *widths[:-1]]
