@@ -33,11 +33,13 @@ def _set_threads(threads: int) -> None:
 
 
 def _method(name: str, params: dict, model: str | None, device: str):
+    from inpaint.config import check_method_paths
     from inpaint.methods import get_method
 
+    check_method_paths(name, params)
     try:
         method = get_method(name, **params)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise InpaintError(f"method {name!r}: bad hyper-parameter: {exc}") from None
     if method.learned:
         if not model:
@@ -72,9 +74,14 @@ def cmd_make_masks(args) -> None:
 
 
 def cmd_train(args) -> None:
+    from inpaint.config import check_method_paths
     from inpaint.methods import get_method
 
-    method = get_method(args.method, **args.params)
+    check_method_paths(args.method, args.params)
+    try:
+        method = get_method(args.method, **args.params)
+    except (TypeError, ValueError) as exc:
+        raise InpaintError(f"method {args.method!r}: bad hyper-parameter: {exc}") from None
     if not method.learned:
         raise InpaintError(f"method {args.method!r} is classical: it has no training stage")
     method.fit(args.data, args.out, seed=args.seed, device=args.device, threads=args.threads)

@@ -16,6 +16,65 @@ from inpaint.errors import InpaintError
 
 SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
+# config keys that hold file or folder paths (a dataset's; a method's by suffix)
+DATASET_PATH_KEYS = ("path", "root", "generator", "font_dirs")
+METHOD_PATH_SUFFIXES = ("_weights", "_path", "_dir", "_file")
+
+
+# the training engine's integer settings and their minimums (TrainConfig checks them
+# again at training time; tests/test_faults.py keeps the two lists equal), checked here
+# so a wrong type fails before any job rather than at the training job
+ENGINE_INT_SETTINGS = {"steps": 1, "batch_size": 1, "threads": 1, "log_every": 1,
+                       "n_samples": 1, "seed": 0, "checkpoint_every": 0, "sample_every": 0}
+
+
+def check_engine_settings(name: str, params: dict) -> None:
+    for key, lo in ENGINE_INT_SETTINGS.items():
+        value = params.get(key)
+        if key in params and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < lo):
+            raise InpaintError(f"methods.{name}.{key}: must be an integer >= {lo}, "
+                               f"got {value!r}")
+
+
+def project_path(value: str | os.PathLike, what: str) -> Path:
+    """A path from a config, checked: it stays inside the project unless given on purpose.
+
+    Absolute paths (and ``~/...``) are taken as given: that is how a user points at
+    data elsewhere. A relative path is resolved against the project folder (the
+    working directory of Snakemake and of the ``inpaint`` command) and must not
+    leave it through ``..``; InpaintError names ``what`` (e.g. ``datasets.x.path``).
+    Symbolic links inside the project are followed as the user set them up.
+    """
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        norm = os.path.normpath(path)
+        if norm == os.pardir or norm.startswith(os.pardir + os.sep):
+            raise InpaintError(
+                f"{what}: relative path {str(value)!r} leads outside the project folder "
+                f"({Path.cwd()}); write it as an absolute path to use a location outside "
+                "the project on purpose"
+            )
+    return path
+
+
+def check_paths(config: dict) -> None:
+    """``project_path`` on every path-valued key of the datasets and methods."""
+    for name, block in (config.get("datasets") or {}).items():
+        for key in DATASET_PATH_KEYS:
+            value = (block or {}).get(key)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    project_path(item, f"datasets.{name}.{key}")
+    for name, block in method_blocks(config).items():
+        check_method_paths(name, block)
+
+
+def check_method_paths(name: str, params: dict) -> None:
+    for key, value in params.items():
+        if key.endswith(METHOD_PATH_SUFFIXES) and isinstance(value, str):
+            project_path(value, f"methods.{name}.{key}")
+
 
 def method_blocks(config: dict) -> dict[str, dict]:
     return {name: dict(block or {}) for name, block in config.get("methods", {}).items()}
@@ -54,12 +113,15 @@ def check_config(config: dict) -> dict:
                 f"results/completions/{{dataset}}/{{maskset}}/{name}/"
             )
         cls = get_method_class(name)
+        if cls.learned:
+            check_engine_settings(name, method_params(config, name))
         try:
             cls(**method_params(config, name))
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # an unknown key, or a value of a wrong type
             raise InpaintError(f"methods.{name}: bad hyper-parameter: {exc}") from None
     for name, block in config.get("masks", {}).items():
         check_params(name, block)
+    check_paths(config)
     return config
 
 
@@ -77,5 +139,11 @@ def load_config(path: str | os.PathLike) -> dict:
     try:
         validate(config, str(SCHEMA))
     except Exception as exc:
+        # one line naming the key: jsonschema's error is the context of Snakemake's
+        cause = exc.__cause__ or exc.__context__
+        where = getattr(cause, "absolute_path", None)
+        if where is not None and getattr(cause, "message", None):
+            key = ".".join(str(k) for k in where) or "(top level)"
+            raise InpaintError(f"config file {path}: {key}: {cause.message}") from None
         raise InpaintError(f"config file {path}: {exc}") from None
     return check_config(config)

@@ -2,7 +2,32 @@
 
 Every file the workflow writes goes through a temporary sibling and an
 ``os.replace`` so a killed job never leaves a truncated PNG, CSV or checkpoint
-where a later rule would read it.
+where a later rule would read it (only hidden ``.name.*.tmp`` leftovers, which
+nothing reads).
+
+Images (``read_image`` / ``to_channels``), the defined behaviour by mode:
+
+* 8-bit grey ``L``, ``RGB``, bilevel ``1``: read as they are (``1`` as 0 / 255).
+* 16-bit grey (``I;16``, ``I;16B``, ``I;16L``): scaled from [0, 65535] to 8 bits,
+  ``round(v / 65535 * 255)``, i.e. the same [0, 1] intensity. 32-bit ``I`` is
+  taken as 16-bit when any value exceeds 255, else as 8-bit. (Pillow reads
+  16-bit RGB PNGs as 8-bit ``RGB`` itself.)
+* ``CMYK`` (print JPEGs and TIFFs): converted to RGB with Pillow's formula,
+  without colour management (an embedded ICC profile is ignored), as
+  torchvision's loaders do.
+* ``RGBA``, ``LA`` and palette (``P``) images: accepted only when every pixel is
+  opaque (alpha 255, or no transparent palette entry); a transparent pixel is an
+  error naming the file, since what lies under it is unknown (flatten the image
+  onto the background you mean first).
+* Anything else (float ``F``, ``LAB``, ``HSV``, ...): an error naming the file
+  and the mode.
+* Grey images asked for as RGB are replicated; RGB asked for as grey uses
+  Pillow's ITU-R 601 luma.
+
+An unreadable, truncated or zero-byte file is an error naming the file.
+Masks (``read_mask``) must be single-channel 8-bit with only 0 (hole) and 255
+(known), of the image's size; a mask with no hole or with no known pixel is
+valid (see README, Guarantees, for what methods and metrics do with them).
 """
 
 from __future__ import annotations
@@ -120,8 +145,9 @@ def open_image(path: str | os.PathLike) -> Image.Image:
 def to_channels(img: Image.Image, channels: int, path: str | os.PathLike = "<image>") -> np.ndarray:
     """Convert a decoded PIL image to uint8 (H, W, channels), channels 1 or 3.
 
-    Accepts 8-bit grey, RGB, RGBA (alpha must be opaque), palette and 16-bit
-    grey (scaled to 8 bits). CMYK and other modes are rejected with the file name.
+    Accepts 8-bit grey, RGB, CMYK (converted), RGBA / LA / palette when opaque and
+    16-bit grey (scaled to 8 bits); other modes are rejected with the file name.
+    See the module docstring for the exact rules.
     """
     mode = img.mode
     if mode in ("I;16", "I;16B", "I;16L", "I"):
@@ -131,6 +157,8 @@ def to_channels(img: Image.Image, channels: int, path: str | os.PathLike = "<ima
         img = Image.fromarray(grey, mode="L")
     elif mode == "P" or mode == "LA":
         img = img.convert("RGBA")
+    elif mode == "CMYK":
+        img = img.convert("RGB")
     elif mode not in ("L", "RGB", "RGBA", "1"):
         raise InpaintError(
             f"unsupported image mode {mode!r} in {path}: convert it to 8-bit RGB or grey first"
@@ -154,7 +182,7 @@ def read_image(path: str | os.PathLike, channels: int | None = None) -> np.ndarr
     """Read an image file as uint8 (H, W, C); C = channels, or 1/3 as stored."""
     img = open_image(path)
     if channels is None:
-        channels = 1 if img.mode in ("L", "1", "I", "I;16", "I;16B", "I;16L") else 3
+        channels = 1 if img.mode in ("L", "LA", "1", "I", "I;16", "I;16B", "I;16L") else 3
     return to_channels(img, channels, path)
 
 

@@ -75,7 +75,10 @@ class Cfg:
         return value
 
     def get_path(self, key: str, default: Any = _MISSING) -> Path:
-        return Path(self.get_str(key, default)).expanduser()
+        """A path: absolute as given, relative inside the project (no ``..`` out of it)."""
+        from inpaint.config import project_path
+
+        return project_path(self.get_str(key, default), f"datasets.{self.name}.{key}")
 
     def get_str_list(self, key: str, default: Any = _MISSING) -> list[str]:
         value = self.get(key, default)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
+from inpaint.config import project_path
 from inpaint.data.common import (
     CHARS,
     Cfg,
@@ -154,7 +155,8 @@ def _same(a: Image.Image, b: Image.Image) -> bool:
 
 
 def build(cfg: Cfg, common: Common):
-    font_dirs = [Path(d).expanduser() for d in cfg.get_str_list("font_dirs", [])]
+    font_dirs = [project_path(d, f"datasets.{cfg.name}.font_dirs")
+                 for d in cfg.get_str_list("font_dirs", [])]
     builtin = cfg.get_bool("builtin_fonts", True)
     margin = cfg.get_float("margin", 0.1, 0.0, 0.45)
     min_glyphs = cfg.get_int("min_glyphs", len(CHARS), minimum=1)

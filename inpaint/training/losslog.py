@@ -44,16 +44,24 @@ class LossLog:
     def _read_until(self, step: int) -> list[list[str]]:
         if not self.path.is_file():
             return []
-        with open(self.path, newline="") as handle:
-            rows = list(csv.reader(handle))
+        text = self.path.read_text()
+        if text and not text.endswith("\n"):
+            # a row cut short by a kill (or power loss) mid-write: it was after the
+            # checkpoint (rows are flushed before each checkpoint), so drop it
+            text = text[:text.rfind("\n") + 1]
+        rows = list(csv.reader(text.splitlines()))
         if not rows or rows[0] != self.columns:
             raise InpaintError(
                 f"training log {self.path} has columns {rows[0] if rows else []}, "
                 f"expected {self.columns}: it belongs to another run"
             )
-        kept = [row for row in rows[1:] if row and int(row[0]) <= step]
-        if kept:
-            self.last_row = self._parse(kept[-1])
+        try:
+            kept = [row for row in rows[1:] if row and int(row[0]) <= step]
+            if kept:
+                self.last_row = self._parse(kept[-1])
+        except ValueError as exc:
+            raise InpaintError(f"training log {self.path} is corrupt ({exc}); delete the "
+                               "model directory to start over") from None
         return kept
 
     def _parse(self, row: Sequence[str]) -> dict[str, Any]:
