@@ -98,7 +98,10 @@ def border_l1(real_dir, completion_dir, mask_dir, ids, width: int = 2) -> np.nda
 
 
 def blending_claim(results: str | os.PathLike, frames: Frames,
-                   pairs=(("yeh_dcgan", "yeh_dcgan_raw"), ("glcic", "glcic_raw"))) -> Claim:
+                   pairs=(("yeh_dcgan", "yeh_dcgan_raw"), ("glcic", "glcic_raw")),
+                   folders: Mapping[str, str] | None = None) -> Claim:
+    """``folders``: method -> its completions folder name (a multi-seed run's first seed)."""
+    folders = folders or {}
     claim = Claim("Poisson blending lowers the error at the hole border "
                   "(L1 on hole pixels within 2 px of the known region, blended vs raw output).",
                   "Yeh et al. 2017; Iizuka et al. 2017")
@@ -116,8 +119,8 @@ def blending_claim(results: str | os.PathLike, frames: Frames,
                 args = (results / "data" / dataset / "test",)
                 masks = results / "masks" / dataset / maskset
                 comp = results / "completions" / dataset / maskset
-                a.append(border_l1(*args, comp / blended, masks, ids))
-                b.append(border_l1(*args, comp / raw, masks, ids))
+                a.append(border_l1(*args, comp / folders.get(blended, blended), masks, ids))
+                b.append(border_l1(*args, comp / folders.get(raw, raw), masks, ids))
             x, y = np.concatenate(a), np.concatenate(b)
             keep = np.isfinite(x) & np.isfinite(y)
             x, y = x[keep], y[keep]
@@ -194,8 +197,10 @@ def large_holes_claim(frames: Frames, threshold: float = LARGE_HOLE) -> Claim:
     return claim
 
 
-def check_claims(frames: Frames, results: str | os.PathLike = "results") -> list[Claim]:
-    return [adversarial_claim(frames), blending_claim(results, frames), pconv_claim(frames),
+def check_claims(frames: Frames, results: str | os.PathLike = "results",
+                 folders: Mapping[str, str] | None = None) -> list[Claim]:
+    return [adversarial_claim(frames), blending_claim(results, frames, folders=folders),
+            pconv_claim(frames),
             pixels_claim(frames), large_holes_claim(frames)]
 
 

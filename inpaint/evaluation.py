@@ -59,13 +59,15 @@ def check_completions(data_dir, mask_dir, completion_dir) -> list[str]:
 
 
 def evaluate_completions(data_dir, mask_dir, completion_dirs, out_paths,
-                         use_lpips: bool = True, use_st_lpips: bool = True) -> list[pd.DataFrame]:
+                         use_lpips: bool = True, use_st_lpips: bool = True,
+                         pm1_hole: bool = False) -> list[pd.DataFrame]:
     """Score methods' completions of one mask set; write one per-image CSV per method.
 
     All folders are checked before any CSV is written, and the perceptual
     networks are loaded once for all of them (their import costs seconds).
+    ``pm1_hole``: also the hole L1 / L2 on the [-1, 1] scale (inpaint.metrics.add_pm1_hole).
     """
-    from inpaint.metrics import load_perceptual, score_files, write_metrics
+    from inpaint.metrics import add_pm1_hole, load_perceptual, score_files, write_metrics
 
     if len(completion_dirs) != len(out_paths):
         raise InpaintError("evaluate: give one output CSV per completions folder")
@@ -74,9 +76,14 @@ def evaluate_completions(data_dir, mask_dir, completion_dirs, out_paths,
     frames = [score_files(Path(data_dir) / "test", folder, mask_dir, image_ids, use_lpips,
                           use_st_lpips=use_st_lpips, models=models)
               for folder, image_ids in zip(completion_dirs, ids, strict=True)]
+    if pm1_hole:
+        frames = [add_pm1_hole(frame) for frame in frames]
     for frame, out_path in zip(frames, out_paths, strict=True):
         write_metrics(out_path, frame)
     return frames
+
+
+SEED_METRICS = ("psnr", "psnr_hole", "ssim", "ssim_hole", "lpips", "st_lpips")
 
 
 def metric_key(path: str | os.PathLike) -> tuple[str, str, str]:
@@ -99,6 +106,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     from inpaint.claims import check_claims, claims_markdown
     from inpaint.htmlpage import markdown_to_html
     from inpaint.metrics import lpips_status, read_metrics
+    from inpaint.seeds import collapse_seeds, first_seed_runs, seed_markdown, seed_table
     from inpaint.stats import paired_comparisons, paired_markdown
     from inpaint.tables import by_hole_ratio, summarize, write_tables
 
@@ -123,15 +131,21 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
         )
     summary = summarize(frames, n_boot=n_boot, seed=seed, labels=labels or None)
     write_tables(out_dir, summary, by_hole_ratio(frames, labels=labels or None), notes=notes)
-    paired = paired_comparisons(frames)
+    seed_metrics = [m for m in SEED_METRICS if f"{m}_mean" in summary.columns]
+    by_seed = seed_table(summary, seed_metrics)
+    write_csv(Path(out_dir) / "seeds.csv", by_seed)
+    write_text(Path(out_dir) / "seeds.md", seed_markdown(by_seed, seed_metrics))
+    # paired tests and claims: a multi-seed method's per-image metrics averaged over seeds
+    methods = collapse_seeds(frames)
+    paired = paired_comparisons(methods)
     write_csv(Path(out_dir) / "paired.csv", paired)
     write_text(Path(out_dir) / "paired.md", paired_markdown(paired))
     # results/metrics/{dataset}/{maskset}/{method}.csv -> results/
     results_root = Path(next(iter(metric_paths))).resolve().parents[3]
     write_text(Path(out_dir) / "claims.md",
-               claims_markdown(check_claims(frames, results_root)))
+               claims_markdown(check_claims(methods, results_root, first_seed_runs(frames))))
     # HTML copies of the markdown pages, for the Snakemake report
-    for name in ("summary", "by_hole_ratio", "paired", "claims"):
+    for name in ("summary", "by_hole_ratio", "paired", "claims", "seeds"):
         markdown = (Path(out_dir) / f"{name}.md").read_text()
         write_text(Path(out_dir) / f"{name}.html", markdown_to_html(markdown, name))
 

@@ -262,3 +262,39 @@ def test_learned_methods_train_once_and_complete_through_the_workflow(tmp_path):
         assert (results / "models/chars" / model / "loss_curve.png").exists()
     summary = pd.read_csv(results / "tables" / "summary.csv")
     assert set(summary.method) == {"telea", "yeh_dcgan", "yeh_dcgan_raw", "context_encoder"}
+
+
+def test_seeds_train_each_learned_method_once_per_seed_and_aggregate(tmp_path):
+    """`seeds: [0, 1]`: a learned method (and its variant) is a run per seed, trained once
+    per seed; classical methods, datasets and masks stay single; seeds.csv aggregates."""
+    config = yaml.safe_load(yaml.safe_dump(TEST_CONFIG))
+    config["datasets"]["chars"].update(n_train=32, n_val=4, n_test=4)
+    config["masks"] = {"center": TEST_CONFIG["masks"]["center"]}
+    config["seeds"] = [0, 1]
+    config["methods"] = {
+        "telea": {},
+        "yeh_dcgan": {"steps": 4, "batch_size": 8, "base": 8, "nz": 16, "search_steps": 3,
+                      "restarts": 1, "checkpoint_every": 2, "sample_every": 2},
+        "yeh_dcgan_raw": {"search_steps": 3, "restarts": 1},
+    }
+    result = snakemake(tmp_path, config, "--printshellcmds")
+    out = result.stdout + result.stderr
+    results = tmp_path / "results"
+    assert sorted(p.name for p in (results / "models" / "chars").iterdir()) == [
+        "yeh_dcgan.seed0", "yeh_dcgan.seed1"]
+    assert out.count("inpaint train") == 2
+    assert out.count("--seed 1 ") == 1
+    summary = pd.read_csv(results / "tables" / "summary.csv")
+    assert sorted(summary.method) == ["telea", "yeh_dcgan.seed0", "yeh_dcgan.seed1",
+                                      "yeh_dcgan_raw.seed0", "yeh_dcgan_raw.seed1"]
+    runs = summary.set_index("method")
+    assert runs.loc["yeh_dcgan.seed0", "psnr_mean"] != runs.loc["yeh_dcgan.seed1", "psnr_mean"]
+    seeds = pd.read_csv(results / "tables" / "seeds.csv").set_index("method")
+    assert sorted(seeds.index) == ["yeh_dcgan", "yeh_dcgan_raw"]
+    assert (seeds.seeds == 2).all()
+    pair = runs.loc[["yeh_dcgan.seed0", "yeh_dcgan.seed1"], "psnr_mean"]
+    assert seeds.loc["yeh_dcgan", "psnr_mean"] == pytest.approx(pair.mean())
+    assert seeds.loc["yeh_dcgan", "psnr_std"] == pytest.approx(pair.std(ddof=1))
+    paired = pd.read_csv(results / "tables" / "paired.csv")
+    assert set(paired.method) == {"yeh_dcgan", "yeh_dcgan_raw"}  # averaged over seeds
+    assert "yeh_dcgan" in (results / "tables" / "claims.md").read_text()

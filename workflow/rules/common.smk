@@ -1,4 +1,5 @@
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -6,8 +7,15 @@ from pathlib import Path
 from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-from inpaint.config import builtin_methods, check_config, method_params
+from inpaint.config import (
+    builtin_methods,
+    check_config,
+    launch_prefix,
+    method_gpus,
+    method_params,
+)
 from inpaint.methods import get_method_class
+from inpaint.seeds import run_name, runs, split_run
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -37,11 +45,18 @@ CLASSICAL = [m for m in BUILTIN if m not in LEARNED]
 GPU = int(config["device"] == "cuda")
 # methods whose models are trained: a variant sharing another's model trains the owner
 TRAINED = sorted({get_method_class(m).model_owner() for m in LEARNED})
+# runs: with `seeds: [...]` a learned method is one run per seed, `{method}.seed{n}`
+SEEDS = config.get("seeds")
+RUNS = runs(METHODS, LEARNED, SEEDS)
+LEARNED_RUNS = runs(LEARNED, LEARNED, SEEDS)
+TRAINED_RUNS = runs(TRAINED, TRAINED, SEEDS)
+# figure rows: every method once (a multi-seed method's first seed)
+FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
 
 
 def alternatives(names):
     """A wildcard regex matching exactly these names (never matches when empty)."""
-    return "|".join(names) if names else "(?!x)x"
+    return "|".join(re.escape(n) for n in names) if names else "(?!x)x"
 
 
 wildcard_constraints:
@@ -61,11 +76,23 @@ def maskset_params(wildcards):
     return quoted_json(config["masks"][wildcards.maskset])
 
 
+def base_method(wildcards):
+    """The method of a run (`pconv.seed1` -> `pconv`)."""
+    return split_run(wildcards.method)[0]
+
+
+def run_seed(wildcards):
+    """A run's training seed: its own (multi-seed) or the config's `seed`."""
+    seed = split_run(wildcards.method)[1]
+    return config["seed"] if seed is None else seed
+
+
 def method_json(wildcards):
     """The method's config block; an owner trained only for a variant gets its defaults."""
-    if wildcards.method not in config["methods"]:
+    method = base_method(wildcards)
+    if method not in config["methods"]:
         return quoted_json({})
-    return quoted_json(method_params(config, wildcards.method))
+    return quoted_json(method_params(config, method))
 
 
 def dataset_inputs(wildcards):
@@ -77,7 +104,8 @@ def dataset_inputs(wildcards):
 
 def model_json(wildcards):
     """A learned method completes with its (or its owner's) trained model."""
-    owner = get_method_class(wildcards.method).model_owner()
+    method, seed = split_run(wildcards.method)
+    owner = run_name(get_method_class(method).model_owner(), seed)
     return f"results/models/{wildcards.dataset}/{owner}/model.json"
 
 
@@ -88,5 +116,6 @@ def all_targets():
         "results/tables/by_hole_ratio.csv",
         "results/tables/paired.csv",
         "results/tables/claims.html",
+        "results/tables/seeds.csv",
         *expand("results/figures/{dataset}/{maskset}.png", dataset=DATASETS, maskset=MASKSETS),
     ]

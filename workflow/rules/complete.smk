@@ -34,8 +34,9 @@ rule complete_learned:
     output:
         directory("results/completions/{dataset}/{maskset}/{method}"),
     wildcard_constraints:
-        method=alternatives(LEARNED),
+        method=alternatives(LEARNED_RUNS),
     params:
+        method=base_method,
         block=method_json,
         device=config["device"],
         batch_size=config["evaluation"]["batch_size"],
@@ -53,6 +54,6 @@ rule complete_learned:
         "../envs/inpaint.yaml"
     shell:
         "python -m inpaint complete-set --data {input.data} --masks {input.masks}"
-        " --method {wildcards.method} --params {params.block} --model {params.model}"
+        " --method {params.method} --params {params.block} --model {params.model}"
         " --device {params.device} --threads {threads} --batch-size {params.batch_size}"
         " --out {output} > {log} 2>&1"

@@ -3,13 +3,14 @@ rule evaluate:
         data="results/data/{dataset}",
         masks="results/masks/{dataset}/{maskset}",
         completions=expand(
-            "results/completions/{{dataset}}/{{maskset}}/{method}", method=METHODS
+            "results/completions/{{dataset}}/{{maskset}}/{method}", method=RUNS
         ),
     output:
-        expand("results/metrics/{{dataset}}/{{maskset}}/{method}.csv", method=METHODS),
+        expand("results/metrics/{{dataset}}/{{maskset}}/{method}.csv", method=RUNS),
     params:
         lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
         st_lpips="--st-lpips" if config["evaluation"]["st_lpips"] else "--no-st-lpips",
+        pm1_hole="--pm1-hole" if config["evaluation"]["pm1_hole"] else "--no-pm1-hole",
     log:
         "results/logs/evaluate/{dataset}/{maskset}.log",
     benchmark:
@@ -22,7 +23,7 @@ rule evaluate:
         "../envs/inpaint.yaml"
     shell:
         "python -m inpaint evaluate --data {input.data} --masks {input.masks}"
-        " --completions {input.completions} {params.lpips} {params.st_lpips}"
+        " --completions {input.completions} {params.lpips} {params.st_lpips} {params.pm1_hole}"
         " --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -32,7 +33,7 @@ rule tables:
             "results/metrics/{dataset}/{maskset}/{method}.csv",
             dataset=DATASETS,
             maskset=MASKSETS,
-            method=METHODS,
+            method=RUNS,
         ),
         data=expand("results/data/{dataset}", dataset=DATASETS),
     output:
@@ -63,6 +64,13 @@ rule tables:
             "results/tables/claims.html",
             caption="../report/claims.rst",
             category="Claims",
+        ),
+        seeds="results/tables/seeds.csv",
+        seeds_md="results/tables/seeds.md",
+        seeds_html=report(
+            "results/tables/seeds.html",
+            caption="../report/seeds.rst",
+            category="Tables",
         ),
     params:
         bootstrap=config["evaluation"]["bootstrap"],

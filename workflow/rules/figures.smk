@@ -3,7 +3,7 @@ rule figure:
         data="results/data/{dataset}",
         masks="results/masks/{dataset}/{maskset}",
         completions=expand(
-            "results/completions/{{dataset}}/{{maskset}}/{method}", method=METHODS
+            "results/completions/{{dataset}}/{{maskset}}/{method}", method=FIGURE_RUNS
         ),
     output:
         report(
@@ -14,7 +14,7 @@ rule figure:
             labels={"dataset": "{dataset}", "mask set": "{maskset}"},
         ),
     params:
-        labels=" ".join(METHODS),
+        labels=" ".join(FIGURE_RUNS),
         columns=config["evaluation"]["figure_columns"],
     log:
         "results/logs/figure/{dataset}/{maskset}.log",

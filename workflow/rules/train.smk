@@ -13,23 +13,26 @@ rule train:
             labels={"dataset": "{dataset}", "method": "{method}"},
         ),
     wildcard_constraints:
-        method=alternatives(TRAINED),
+        method=alternatives(TRAINED_RUNS),
     params:
+        method=base_method,
         block=method_json,
-        seed=config["seed"],
+        seed=run_seed,
         device=config["device"],
+        # gpus > 1: torchrun starts one data-parallel process per GPU on this node
+        launcher=lambda wildcards: launch_prefix(method_gpus(config, base_method(wildcards))),
     log:
         "results/logs/train/{dataset}/{method}.log",
     benchmark:
         "results/benchmarks/train/{dataset}/{method}.tsv"
     threads: 2
     resources:
-        gpu=GPU,
+        gpu=lambda wildcards: GPU * method_gpus(config, base_method(wildcards)),
         mem_mb=8000,
         runtime=720,
     conda:
         "../envs/inpaint.yaml"
     shell:
-        "python -m inpaint train --data {input} --method {wildcards.method} --params {params.block}"
+        "{params.launcher} train --data {input} --method {params.method} --params {params.block}"
         " --seed {params.seed} --device {params.device} --threads {threads}"
         " --out results/models/{wildcards.dataset}/{wildcards.method} > {log} 2>&1"
