@@ -115,7 +115,8 @@ def cmd_evaluate(args) -> None:
     from inpaint.evaluation import evaluate_completions
 
     frames = evaluate_completions(args.data, args.masks, args.completions, args.out,
-                                  use_lpips=args.lpips, use_st_lpips=args.st_lpips)
+                                  use_lpips=args.lpips, use_st_lpips=args.st_lpips,
+                                  pm1_hole=args.pm1_hole)
     for frame, out in zip(frames, args.out, strict=True):
         print(f"scored {len(frame)} images -> {out}")
 
@@ -232,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--st-lpips", action=argparse.BooleanOptionalAction, default=True,
                    help="ST-LPIPS column (offline: weights ship in stlpips-pytorch)")
+    p.add_argument("--pm1-hole", action=argparse.BooleanOptionalAction, default=False,
+                   help="also l1_hole_pm1 / l2_hole_pm1: hole L1 / L2 on the [-1, 1] scale "
+                        "x 100 (Context-Encoder re-implementations' convention)")
     common(p, threads=True)
 
     p = add("tables", cmd_tables, "summary and by-hole-ratio tables from metrics CSVs")

@@ -88,9 +88,55 @@ def builtin_methods(config: dict) -> list[str]:
     return [name for name, block in method_blocks(config).items() if not block.get("external")]
 
 
+# keys of a method's block that the workflow reads and the method never sees:
+# external (another rule writes its completions), gpus (processes of its training)
+WORKFLOW_KEYS = ("external", "gpus")
+
+
 def method_params(config: dict, name: str) -> dict:
     """Hyper-parameters of one method, without workflow-only keys."""
-    return {k: v for k, v in method_blocks(config)[name].items() if k != "external"}
+    return {k: v for k, v in method_blocks(config)[name].items() if k not in WORKFLOW_KEYS}
+
+
+def method_gpus(config: dict, name: str) -> int:
+    """``methods.<name>.gpus`` (default 1): how many processes (one per GPU, on one node)
+    train it; above 1 the train rule starts them with torchrun (inpaint.training.distributed)."""
+    gpus = method_blocks(config).get(name, {}).get("gpus", 1)
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
+        raise InpaintError(f"methods.{name}.gpus must be a positive integer, got {gpus!r}")
+    return gpus
+
+
+def train_gpus(config: dict, name: str) -> int:
+    """GPUs the train rule asks the scheduler for: the method's ``gpus`` when the config says
+    device: cuda or the method asks for several (a data-parallel run), else none."""
+    gpus = method_gpus(config, name)
+    return gpus if config.get("device") == "cuda" or gpus > 1 else 0
+
+
+def launch_prefix(gpus: int) -> str:
+    """The command that starts ``inpaint`` for a training: ``python -m inpaint`` for one
+    process, torchrun with ``gpus`` processes on this node (one per GPU) for more."""
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 1:
+        raise InpaintError(f"gpus must be a positive integer, got {gpus!r}")
+    if gpus == 1:
+        return "python -m inpaint"
+    return ("python -m torch.distributed.run --standalone --nnodes=1 "
+            f"--nproc_per_node={gpus} -m inpaint")
+
+
+def check_gpus(config: dict, name: str, learned: bool) -> None:
+    """``gpus`` > 1 only for a learned method whose global batch splits evenly."""
+    gpus = method_gpus(config, name)
+    if gpus == 1:
+        return
+    if not learned:
+        raise InpaintError(f"methods.{name}.gpus: {name} is not trained; only learned "
+                           "methods take gpus")
+    batch = method_params(config, name).get("batch_size")
+    if isinstance(batch, int) and batch % gpus:
+        raise InpaintError(f"methods.{name}.batch_size ({batch}) is the global batch and must "
+                           f"be divisible by methods.{name}.gpus ({gpus})")
 
 
 def check_config(config: dict) -> dict:
@@ -113,6 +159,7 @@ def check_config(config: dict) -> dict:
                 f"results/completions/{{dataset}}/{{maskset}}/{name}/"
             )
         cls = get_method_class(name)
+        check_gpus(config, name, cls.learned)
         if cls.learned:
             check_engine_settings(name, method_params(config, name))
         try:

@@ -1,4 +1,4 @@
-"""Mask sets: center, box, irregular (free-form strokes) and pixels.
+"""Mask sets: center, box, irregular (free-form strokes), pixels and half.
 
 Convention (DESIGN.md §3): an 8-bit PNG of the image size, 255 = known pixel,
 0 = hole. Generators return bool arrays, True = known. Every mask is seeded
@@ -33,7 +33,9 @@ DEFAULTS: dict[str, dict] = {
         "min_width": 12, "max_width": 40, "min_hole_ratio": 0.01, "max_hole_ratio": 0.6,
     },
     "pixels": {"p": 0.8},
+    "half": {"fraction": 0.5},
 }
+HALF_SIDES = ("left", "right", "top", "bottom")
 
 
 def mask_rng(seed: int, dataset: str, maskset: str, image_id: str) -> np.random.Generator:
@@ -124,6 +126,24 @@ def pixels_mask(rng: np.random.Generator, size: int, p: float = 0.8) -> np.ndarr
     return rng.random((size, size)) >= p
 
 
+def half_mask(rng: np.random.Generator, size: int, fraction: float = 0.5) -> np.ndarray:
+    """One side of the image missing (Yeh et al.'s "half" masks): a band of
+    round(fraction * size) rows or columns along the left, right, top or bottom edge,
+    the side drawn uniformly from ``rng``."""
+    known = np.ones((size, size), dtype=bool)
+    band = round(fraction * size)
+    side = HALF_SIDES[int(rng.integers(0, len(HALF_SIDES)))]
+    if side == "left":
+        known[:, :band] = False
+    elif side == "right":
+        known[:, size - band:] = False
+    elif side == "top":
+        known[:band, :] = False
+    else:
+        known[size - band:, :] = False
+    return known
+
+
 def check_params(maskset: str, params: dict) -> dict:
     """Merge defaults and validate the block of one mask set; return the full parameters."""
     kind = params.get("kind")
@@ -145,7 +165,7 @@ def check_params(maskset: str, params: dict) -> dict:
     for lo, hi in ranges:
         if lo in merged and merged[lo] > merged[hi]:
             raise InpaintError(f"masks.{maskset}: {lo} ({merged[lo]}) > {hi} ({merged[hi]})")
-    for key in ("scale", "p", "min_side", "max_side"):
+    for key in ("scale", "p", "min_side", "max_side", "fraction"):
         if key in merged and not 0 < merged[key] <= 1:
             raise InpaintError(f"masks.{maskset}.{key}: must be in (0, 1], got {merged[key]}")
     return {"kind": kind, **merged}
@@ -161,6 +181,8 @@ def make_mask(kind: str, params: dict, rng: np.random.Generator, size: int) -> n
         return irregular_mask(rng, size, **params)
     if kind == "pixels":
         return pixels_mask(rng, size, **params)
+    if kind == "half":
+        return half_mask(rng, size, **params)
     raise InpaintError(f"unknown mask kind {kind!r}")
 
 

@@ -25,6 +25,11 @@ l1, l2, l1_hole, l2_hole
     over all pixels or over the hole pixels (all channels). Context-Encoder
     re-implementations quote L1/L2 on the [-1, 1] scale: their L1 is 2x and
     their L2 4x ours.
+l1_hole_pm1, l2_hole_pm1
+    Optional (``evaluation.pm1_hole``, :func:`add_pm1_hole`): ``l1_hole`` and
+    ``l2_hole`` on the [-1, 1] scale, in percent, as Context-Encoder
+    re-implementations report Pathak et al.'s mean L1 / L2 (hole only): exactly
+    2x and 4x ``l1_hole`` / ``l2_hole``. Their PSNR is our ``psnr_hole``.
 lpips
     The ``lpips`` package, ``net='alex'``, ``version='0.1'``, inputs scaled to
     [-1, 1], grey images repeated to 3 channels, on the full image. It needs
@@ -405,6 +410,21 @@ def _score_chunk(reals, completions, known, use_matmul=None) -> dict[str, np.nda
         "l1_hole": 100.0 * mae_hole,
         "l2_hole": 100.0 * mse_hole,
     }
+
+
+PM1_COLUMNS = ("l1_hole_pm1", "l2_hole_pm1")
+
+
+def add_pm1_hole(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of per-image metrics with ``l1_hole_pm1`` / ``l2_hole_pm1`` appended: the hole
+    L1 / L2 on the [-1, 1] scale x 100 (Pathak et al.'s convention as re-implemented)."""
+    for column in ("l1_hole", "l2_hole"):
+        if column not in frame.columns:
+            raise InpaintError(f"add_pm1_hole: the metrics lack the {column!r} column")
+    out = frame.copy()
+    out["l1_hole_pm1"] = 2.0 * frame["l1_hole"]  # |2x - 2y| = 2 |x - y|
+    out["l2_hole_pm1"] = 4.0 * frame["l2_hole"]  # (2x - 2y)^2 = 4 (x - y)^2
+    return out
 
 
 def _single_threaded_blas():

@@ -95,9 +95,10 @@ class Scaler:
     several optimisers); the engine calls ``update()`` once per training step.
     """
 
-    def __init__(self, enabled: bool, device_type: str = "cuda") -> None:
+    def __init__(self, enabled: bool, device_type: str = "cuda", world_size: int = 1) -> None:
         self._scaler = torch.amp.GradScaler(device_type) if enabled else None
         self._stepped = False
+        self.world_size = int(world_size)
 
     @property
     def enabled(self) -> bool:
@@ -113,6 +114,13 @@ class Scaler:
             self._scaler.unscale_(optimizer)
 
     def step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Step ``optimizer``; in a data-parallel run its gradients are first averaged over
+        the ranks (inpaint.training.distributed), so every rank takes the same step."""
+        if self.world_size > 1:
+            from inpaint.training.distributed import average_gradients
+
+            average_gradients((p for group in optimizer.param_groups for p in group["params"]),
+                              self.world_size)
         if self._scaler is None:
             optimizer.step()
         else:
@@ -158,6 +166,8 @@ class Runtime:
     amp: AmpPolicy
     scaler: Scaler
     memory_format: torch.memory_format = torch.contiguous_format
+    rank: int = 0
+    world_size: int = 1
 
     @property
     def cuda(self) -> bool:
@@ -171,17 +181,25 @@ class Runtime:
 
 
 def make_runtime(device: str = "auto", threads: int = 1, amp: str = "auto",
-                 seed: int = 0, fixed_shapes: bool = True) -> Runtime:
+                 seed: int = 0, fixed_shapes: bool = True, world=None) -> Runtime:
     """Resolve the device, set the thread count and pick the AMP policy.
 
     ``fixed_shapes``: every batch has the same shape (training), so cuDNN may
     benchmark its algorithms once; leave it False for variable shapes.
+    ``world`` (inpaint.training.distributed.World): in a data-parallel run each
+    rank computes on CUDA device LOCAL_RANK and draws from its own seed (rank 0
+    keeps ``seed``), and the scaler averages gradients over the ranks.
     """
+    from inpaint.training.distributed import World, rank_seed
+
+    world = world or World()
     torch_device = resolve_device(device)
+    if world.distributed and torch_device.type == "cuda":
+        torch_device = torch.device("cuda", world.local_rank)
     configure_threads(threads)
     policy = choose_amp(torch_device, amp)
     if torch_device.type == "cuda":
         torch.backends.cudnn.benchmark = bool(fixed_shapes)
-    return Runtime(torch_device, int(threads), int(seed), policy,
-                   Scaler(policy.scale_loss, torch_device.type),
-                   choose_memory_format(torch_device, policy))
+    return Runtime(torch_device, int(threads), rank_seed(int(seed), world), policy,
+                   Scaler(policy.scale_loss, torch_device.type, world.world_size),
+                   choose_memory_format(torch_device, policy), world.rank, world.world_size)

@@ -14,6 +14,10 @@ into ``model_dir``:
 
 On the CPU a run that is killed and resumed ends with bit-identical weights
 and the same log as an uninterrupted one (CUDA kernels need not be deterministic).
+
+Started by torchrun (WORLD_SIZE > 1), ``train`` joins the process group and
+trains data-parallel (inpaint.training.distributed): the same global batch and
+results layout, gradients averaged over the ranks, rank 0 alone writing.
 """
 
 from __future__ import annotations
@@ -35,12 +39,19 @@ from tqdm import tqdm
 
 from inpaint.errors import InpaintError
 from inpaint.io import atomic_path, write_text
+from inpaint.training import distributed
 from inpaint.training.checkpoint import FORMAT, load_checkpoint, save_checkpoint
 from inpaint.training.device import Runtime, make_runtime
 from inpaint.training.losslog import LossLog, first_non_finite
 from inpaint.training.plots import plot_loss_curve, save_sample_grid
 from inpaint.training.sampler import ImageSampler
-from inpaint.training.seeding import capture_rng, isolated_rng, restore_rng, seed_everything
+from inpaint.training.seeding import (
+    capture_rng,
+    derive_seed,
+    isolated_rng,
+    restore_rng,
+    seed_everything,
+)
 from inpaint.training.system import TrainingSystem
 
 LAST_CHECKPOINT = "last.pt"
@@ -126,32 +137,56 @@ def train(build: Callable[[Runtime], TrainingSystem], images: np.ndarray,
     ``sample_images`` (default: the first ``n_samples`` training images).
     ``callback(step, losses)`` runs after each step's bookkeeping; an exception
     from it stops training as a kill would (tests use it).
+
+    Under torchrun (or inside an initialised process group) every rank calls this
+    with the same arguments; see inpaint.training.distributed.
     """
-    rt = make_runtime(config.device, config.threads, config.amp, config.seed)
-    seed_everything(config.seed, rt.cuda)
+    if distributed.current().distributed:
+        return _train(build, images, model_dir, config, sample_images, callback,
+                      distributed.current())
+    with distributed.process_group(config.device) as world:
+        return _train(build, images, model_dir, config, sample_images, callback, world)
+
+
+def _train(build, images, model_dir, config, sample_images, callback,
+           world: distributed.World) -> TrainResult:
+    distributed.check_batch(config.batch_size, world, config.method)
+    rt = make_runtime(config.device, config.threads, config.amp, config.seed, world=world)
+    seed_everything(config.seed, rt.cuda)  # the same initial weights on every rank
     system = build(rt)
     if not system.modules or not system.loss_names:
         raise ValueError(f"{type(system).__name__} registers no modules or no loss_names")
     if rt.memory_format != torch.contiguous_format:
         for module in system.modules.values():
             module.to(memory_format=rt.memory_format)
+    if world.distributed:
+        distributed.broadcast_modules(system.modules, world)
+        seed_everything(rt.seed, rt.cuda)  # rank > 0: its own masks and noise
     sampler = ImageSampler(images, config.batch_size, seed=config.seed, flip=config.flip,
                            value_range=system.value_range, device=rt.device,
-                           memory_format=rt.memory_format)
+                           memory_format=rt.memory_format, rank=world.rank,
+                           world_size=world.world_size)
     shown = images[:config.n_samples] if sample_images is None else sample_images
     run = _Run(system, rt, config, Path(model_dir), sampler, sampler.tensor(shown),
                {"method": config.method, "image_size": list(np.shape(images)[1:3]),
-                "channels": int(np.shape(images)[3]), "config_hash": config.config_hash})
+                "channels": int(np.shape(images)[3]), "config_hash": config.config_hash},
+               world)
     return run.loop(callback)
 
 
 class _Run:
-    """State of one train() call: the loop, checkpoints, samples and final outputs."""
+    """State of one train() call: the loop, checkpoints, samples and final outputs.
+
+    In a data-parallel run every rank runs the loop; only rank 0 (``main``) writes.
+    """
 
     def __init__(self, system: TrainingSystem, rt: Runtime, config: TrainConfig, model_dir: Path,
-                 sampler: ImageSampler, shown: torch.Tensor, meta: dict[str, Any]) -> None:
+                 sampler: ImageSampler, shown: torch.Tensor, meta: dict[str, Any],
+                 world: distributed.World | None = None) -> None:
         self.system, self.rt, self.config, self.dir = system, rt, config, model_dir
         self.sampler, self.shown, self.meta = sampler, shown, meta
+        self.world = world or distributed.World()
+        self.main = self.world.main
         self.last = model_dir / LAST_CHECKPOINT
         self.start, self.good, elapsed, pending = 0, 0, 0.0, None
         if self.last.exists():
@@ -160,17 +195,21 @@ class _Run:
             rt.scaler.load_state_dict(ckpt["scaler"])
             restore_rng(ckpt["rng"], rt.cuda)
             self.start = self.good = int(ckpt["meta"]["step"])
+            if not self.main:  # the checkpoint holds rank 0's generators
+                seed_everything(derive_seed(rt.seed, self.start), rt.cuda)
             elapsed, pending = float(ckpt["elapsed"]), ckpt["log"]
         if self.start > config.steps:
             raise InpaintError(
                 f"checkpoint {self.last} is at step {self.start}, past steps={config.steps}: "
                 "raise steps or delete the model directory"
             )
-        model_dir.mkdir(parents=True, exist_ok=True)
-        (model_dir / MODEL_JSON).unlink(missing_ok=True)
-        self.log = LossLog(model_dir / LOG_FILE, system.loss_names, resume_step=self.start)
-        if pending is not None:
-            self.log.load_pending(pending)
+        self.log = None
+        if self.main:
+            model_dir.mkdir(parents=True, exist_ok=True)
+            (model_dir / MODEL_JSON).unlink(missing_ok=True)
+            self.log = LossLog(model_dir / LOG_FILE, system.loss_names, resume_step=self.start)
+            if pending is not None:
+                self.log.load_pending(pending)
         self.t0 = time.perf_counter() - elapsed
         self._mark = (self.start, elapsed)
         self.plotted = time.perf_counter()
@@ -182,21 +221,25 @@ class _Run:
         cfg, system = self.config, self.system
         bar = tqdm(total=cfg.steps, initial=self.start, desc=cfg.method, unit="step",
                    file=sys.stderr, mininterval=1.0, dynamic_ncols=True,
-                   disable=None if cfg.progress is None else not cfg.progress)
+                   disable=(None if cfg.progress is None else not cfg.progress)
+                   if self.main else True)
         try:
             for step in range(self.start + 1, cfg.steps + 1):
                 losses = {k: float(v) for k, v in
                           system.train_step(self.sampler.batch(step), step).items()}
+                losses = distributed.average_losses(losses, self.world, self.rt.device)
                 self.rt.scaler.update()
-                self.log.add(losses)
                 bad = first_non_finite(losses)
-                if bad or step % cfg.log_every == 0 or step == cfg.steps:
-                    row = self._log_row(step)
-                    bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k in losses},
-                                    refresh=False)
+                if self.main:
+                    self.log.add(losses)
+                    if bad or step % cfg.log_every == 0 or step == cfg.steps:
+                        row = self._log_row(step)
+                        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k in losses},
+                                        refresh=False)
                 if bad:
                     self._stop_non_finite(step, f"loss {bad[0]} is {bad[1]}")
-                if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
+                if self.main and cfg.sample_every and (step % cfg.sample_every == 0
+                                                       or step == cfg.steps):
                     self._samples(step)
                 if step == cfg.steps or (cfg.checkpoint_every and step % cfg.checkpoint_every == 0):
                     self._checkpoint(step, bar)
@@ -205,7 +248,8 @@ class _Run:
                     callback(step, losses)
         finally:
             bar.close()
-            self.log.close()
+            if self.log is not None:
+                self.log.close()
         return self._finish()
 
     def _log_row(self, step: int) -> dict[str, Any]:
@@ -224,7 +268,7 @@ class _Run:
                 if self.good else "no checkpoint was written")
         raise InpaintError(
             f"{self.config.method}: {what} at step {step}; training stopped. "
-            f"Losses are in {self.log.path}; {kept}."
+            f"Losses are in {self.dir / LOG_FILE}; {kept}."
         )
 
     def _samples(self, step: int) -> None:
@@ -246,6 +290,9 @@ class _Run:
             for name, sd in state[kind].items():
                 if any(t.is_floating_point() and not t.isfinite().all() for t in _tensors(sd)):
                     self._stop_non_finite(step, f"{kind[:-1]} {name!r} has non-finite values")
+        self.good = step
+        if not self.main:  # every rank checks (the same weights); rank 0 writes
+            return
         payload = {
             "format": FORMAT,
             "meta": {**self.meta, "step": step, "phase": self.system.phase(step),
@@ -258,7 +305,6 @@ class _Run:
             "elapsed": self.seconds(),
         }
         save_checkpoint(self.last, payload)
-        self.good = step
         if self.config.keep_checkpoints:
             with atomic_path(self.dir / f"step_{step:06d}.pt") as tmp:
                 shutil.copyfile(self.last, tmp)
@@ -276,6 +322,8 @@ class _Run:
 
     def _finish(self) -> TrainResult:
         cfg, rt = self.config, self.rt
+        if not self.main:
+            return TrainResult(self.dir, cfg.steps, {}, self.seconds(), self.start)
         row = self.log.last_row
         losses = {k: v for k, v in row.items() if k in self.log.loss_names}
         seconds = self.seconds()
@@ -290,6 +338,7 @@ class _Run:
             "peak_gpu_memory_mb": (round(torch.cuda.max_memory_allocated(rt.device) / 2**20, 1)
                                    if rt.cuda else None),
             "checkpoint": LAST_CHECKPOINT, "log": LOG_FILE,
+            "world_size": self.world.world_size,
         }
         write_text(self.dir / MODEL_JSON, json.dumps(info, indent=2, sort_keys=True,
                                                      default=str) + "\n")

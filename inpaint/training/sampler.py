@@ -27,17 +27,29 @@ class ImageSampler:
     walked in seeded per-epoch permutations and horizontal flips are drawn from
     a per-step generator, so resuming at any step needs no sampler state.
     ``flip=False`` for data whose mirror image is wrong (characters).
+
+    In a data-parallel run (``world_size`` > 1) ``batch_size`` stays the global
+    batch: rank r gets images r * b .. (r + 1) * b - 1 (b = batch_size / world_size)
+    of the batch a single process would draw, with the same flips, so the ranks
+    together see exactly the single-process batch.
     """
 
     def __init__(self, images: np.ndarray, batch_size: int, *, seed: int = 0, flip: bool = False,
                  value_range: tuple[float, float] = (0.0, 1.0),
                  device: torch.device | str = "cpu",
-                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
+                 memory_format: torch.memory_format = torch.contiguous_format,
+                 rank: int = 0, world_size: int = 1) -> None:
         self._data = _to_nchw(images)
         if len(self._data) == 0:
             raise ValueError("cannot sample batches from an empty image array")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if world_size < 1 or not 0 <= rank < world_size or batch_size % world_size:
+            raise ValueError(f"rank {rank} of {world_size} processes cannot take an equal share "
+                             f"of batch_size {batch_size}")
+        self.rank, self.world_size = int(rank), int(world_size)
+        self.shard = slice(rank * (batch_size // world_size),
+                           (rank + 1) * (batch_size // world_size))
         self.batch_size = int(batch_size)
         self.seed = int(seed)
         self.flip = bool(flip)
@@ -72,11 +84,12 @@ class ImageSampler:
         return torch.cat(chunks)
 
     def batch(self, step: int) -> torch.Tensor:
-        """The float batch for ``step`` on the sampler's device."""
-        images = self._data[self.indices(step).numpy()]  # a copy: flips go in place
+        """The float batch for ``step`` on the sampler's device (this rank's share of it)."""
+        images = self._data[self.indices(step).numpy()[self.shard]]  # a copy: flips in place
         if self.flip:
             generator = torch.Generator().manual_seed(derive_seed(self.seed, _FLIP, step))
-            flips = np.flatnonzero((torch.rand(len(images), generator=generator) < 0.5).numpy())
+            drawn = (torch.rand(self.batch_size, generator=generator) < 0.5).numpy()
+            flips = np.flatnonzero(drawn[self.shard])
             images[flips] = images[flips, :, :, ::-1]  # numpy: ~4x faster than torch on uint8
         return self.to_float(images)
 

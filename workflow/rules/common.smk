@@ -13,6 +13,7 @@ from inpaint.config import (
     launch_prefix,
     method_gpus,
     method_params,
+    train_gpus,
 )
 from inpaint.methods import get_method_class
 from inpaint.seeds import run_name, runs, split_run

@@ -27,7 +27,7 @@ rule train:
         "results/benchmarks/train/{dataset}/{method}.tsv"
     threads: 2
     resources:
-        gpu=lambda wildcards: GPU * method_gpus(config, base_method(wildcards)),
+        gpu=lambda wildcards: train_gpus(config, base_method(wildcards)),
         mem_mb=8000,
         runtime=720,
     conda:
