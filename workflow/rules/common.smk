@@ -19,6 +19,13 @@ from inpaint.methods import get_method_class
 from inpaint.seeds import run_name, runs, split_run
 
 
+# A config file named on the command line (--configfile config/paper/x.yaml) replaces
+# the embedded config.yaml instead of extending it, which would mix the default's
+# datasets, masks and methods into the run; --config KEY=VALUE alone still overrides.
+if workflow.config_settings.configfiles:
+    config.clear()
+    config.update(json.loads(json.dumps(workflow.config_settings.overwrite_config)))
+
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Every rule runs the package as `python -m inpaint` from this checkout, so the
