@@ -214,3 +214,44 @@ def test_toy_scale_code_path(name, tmp_path):
         row = summary.iloc[0]
         assert row["l1_hole_pm1_mean"] == pytest.approx(2 * row["l1_hole_mean"])
         assert row["l2_hole_pm1_mean"] == pytest.approx(4 * row["l2_hole_mean"])
+
+
+def test_half_masks():
+    """Yeh et al.'s half masks: one side of the image, the side drawn per image."""
+    from inpaint.masks import check_params, generate_maskset
+
+    ids = [f"i{k}" for k in range(40)]
+    masks = generate_maskset(ids, 16, "d", "half", {"kind": "half"}, seed=0)
+    sides = set()
+    for known in masks.values():
+        assert known.mean() == 0.5
+        rows, cols = np.nonzero(~known)
+        if (rows.max() - rows.min() + 1) == 16:  # a band of columns
+            sides.add("left" if cols.min() == 0 else "right")
+        else:
+            sides.add("top" if rows.min() == 0 else "bottom")
+    assert sides == {"left", "right", "top", "bottom"}
+    again = generate_maskset(ids, 16, "d", "half", {"kind": "half"}, seed=0)
+    assert all(np.array_equal(masks[i], again[i]) for i in ids)
+    quarter = generate_maskset(ids[:1], 16, "d", "h", {"kind": "half", "fraction": 0.25}, 0)
+    assert quarter["i0"].mean() == 0.75
+    with pytest.raises(Exception, match=r"masks\.h\.fraction"):
+        check_params("h", {"kind": "half", "fraction": 1.5})
+
+
+def test_pm1_hole_metrics_are_the_context_encoder_convention():
+    """l1_hole_pm1 / l2_hole_pm1: hole L1 / L2 on the [-1, 1] scale x 100."""
+    from inpaint.metrics import add_pm1_hole, score_images
+
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (3, 16, 16, 3), np.uint8)
+    done = rng.integers(0, 256, (3, 16, 16, 3), np.uint8)
+    known = np.ones((3, 16, 16), bool)
+    known[:, 4:12, 4:12] = False
+    frame = add_pm1_hole(score_images(real, done, known))
+    x, y = real / 127.5 - 1, done / 127.5 - 1  # [-1, 1]
+    hole = ~known
+    l1 = [100 * np.abs(x[i][hole[i]] - y[i][hole[i]]).mean() for i in range(3)]
+    l2 = [100 * ((x[i][hole[i]] - y[i][hole[i]]) ** 2).mean() for i in range(3)]
+    np.testing.assert_allclose(frame["l1_hole_pm1"], l1, rtol=1e-12)
+    np.testing.assert_allclose(frame["l2_hole_pm1"], l2, rtol=1e-12)
