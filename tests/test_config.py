@@ -30,7 +30,7 @@ def test_defaults_are_filled(tmp_path):
     assert config["seed"] == 0
     assert config["device"] == "auto"
     assert config["evaluation"] == {"lpips": True, "st_lpips": True, "bootstrap": 1000,
-                                    "figure_columns": 8, "batch_size": 64}
+                                    "figure_columns": 8, "batch_size": 64, "pm1_hole": False}
     assert config["datasets"]["chars"]["size"] == 16
     assert builtin_methods(config) == ["telea"]
     assert external_methods(config) == ["mine"]
