@@ -2,8 +2,8 @@
 
 Every file the workflow writes goes through a temporary sibling and an
 ``os.replace`` so a killed job never leaves a truncated PNG, CSV or checkpoint
-where a later rule would read it (only hidden ``.name.*.tmp`` leftovers, which
-nothing reads).
+where a later rule would read it, only hidden ``.name.XXXXXXXX.tmp`` leftovers,
+which nothing reads and the next write of ``name`` deletes.
 
 Images (``read_image`` / ``to_channels``), the defined behaviour by mode:
 
@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -48,14 +49,47 @@ from inpaint.errors import InpaintError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
+# what a killed write leaves beside its target NAME: tempfile's temporary
+# ".NAME.XXXXXXXX.tmp[.suffix]" (8 random characters), or the previous version of a
+# folder being swapped out, ".NAME.old-PID"
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?:[a-z0-9_]{8}\.tmp(?P<suffix>.*)|old-\d+)")
+_leftovers: dict[Path, dict[str, list[str]]] = {}  # folder -> target name -> leftovers
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Delete the leftovers of killed earlier writes of ``path`` (not of other names:
+    another job may be writing those now; only one job writes a given output).
+
+    Each folder is listed once per process, so writing many files into one folder
+    stays linear; what this process leaves on an error it removes itself."""
+    folder = path.parent.resolve()
+    if folder not in _leftovers:
+        found: dict[str, list[str]] = {}
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                match = _LEFTOVER.fullmatch(entry.name)
+                name = match.group("name") if match else ""
+                if match and match.group("suffix") in (None, "", Path(name).suffix):
+                    found.setdefault(name, []).append(entry.name)
+        _leftovers[folder] = found
+    for name in _leftovers[folder].pop(path.name, []):
+        stale = folder / name
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
 
     On any exception the temporary file is removed and ``path`` is untouched.
+    Temporaries of ``path`` left by a killed earlier write are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     fd, tmp = tempfile.mkstemp(
         prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent
     )
@@ -75,9 +109,11 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 
     Used for directory outputs (a mask set, a method's completions): readers
     either see the complete previous directory or the complete new one.
+    Leftovers of a killed earlier write of ``path`` are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp

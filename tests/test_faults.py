@@ -614,6 +614,25 @@ def test_train_log_row_cut_by_a_kill_is_dropped_on_resume(tmp_path):
     assert [r.split(",")[0] for r in rows[1:]] == [str(s) for s in range(1, 13)]
 
 
+def test_leftovers_of_a_killed_write_are_removed_when_the_output_is_written_again(tmp_path):
+    """A kill leaves hidden temporaries beside an output; writing that output again removes
+    them, and only them (another job may be writing another output in the same folder)."""
+    from inpaint.io import atomic_dir, save_png
+
+    stale = [".x.png.ab12cd_9.tmp.png", ".d.k3j4h5g6.tmp", ".d.old-4242"]
+    others = [".y.png.ab12cd_9.tmp.png", ".x.png.notrandom", ".x.png.ab12cd_9.tmp.csv", "x.txt"]
+    for name in stale + others:
+        if name.startswith(".d."):
+            (tmp_path / name).mkdir()
+            (tmp_path / name / "half.png").write_bytes(b"\x89PNG")
+        else:
+            (tmp_path / name).write_bytes(b"partial")
+    save_png(tmp_path / "x.png", np.zeros((4, 4), np.uint8))
+    with atomic_dir(tmp_path / "d") as tmp:
+        (tmp / "f").write_text("done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["x.png", "d", *others])
+
+
 # ---- kill -9: training between checkpoints ---------------------------------------------------
 
 KILLER = """
@@ -820,6 +839,8 @@ def test_run_killed_at_every_stage_resumes_to_identical_tables(reference, tmp_pa
     _snakemake(workdir, "--unlock")
     _snakemake(workdir)
     assert assert_nothing_truncated(results) > 20
+    # the rerun jobs removed what the killed ones had left behind
+    assert [p for p in results.rglob(".*") if ".tmp" in p.name or ".old-" in p.name] == []
     assert json.loads((model / MODEL_JSON).read_text())["resumed_from"]
     for name in TABLES:
         assert (results / "tables" / name).read_bytes() == \
