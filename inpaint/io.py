@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -149,6 +150,21 @@ def save_png(path: str | os.PathLike, array: np.ndarray) -> None:
         array = array[:, :, 0]
     with atomic_path(path) as tmp:
         Image.fromarray(array).save(tmp, format="PNG")
+
+
+def read_json(path: str | os.PathLike, what: str = "JSON file") -> dict:
+    """A JSON object from ``path``; InpaintError naming the file if it is not one."""
+    path = Path(path)
+    try:
+        value = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InpaintError(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InpaintError(f"{what} {path} is not valid JSON ({exc}): rewrite or delete "
+                           "it and rerun the step that makes it") from None
+    if not isinstance(value, dict):
+        raise InpaintError(f"{what} {path} holds {type(value).__name__}, not a JSON object")
+    return value
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from inpaint.errors import InpaintError
-from inpaint.io import atomic_dir, save_png, sha256_bytes
+from inpaint.io import atomic_dir, read_json, save_png, sha256_bytes
 
 SPLITS = ("train", "val", "test")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -108,7 +108,7 @@ def load_info(data_dir: str | os.PathLike) -> DatasetInfo:
     path = Path(data_dir) / "info.json"
     if not path.is_file():
         raise InpaintError(f"not a prepared dataset (no info.json): {data_dir}")
-    return DatasetInfo(**json.loads(path.read_text()))
+    return DatasetInfo(**read_json(path, "dataset info"))
 
 
 def load_split(data_dir: str | os.PathLike, split: str) -> tuple[list[str], np.ndarray]:

@@ -28,7 +28,6 @@ inpaint.methods): torch is imported inside the functions that need it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint.errors import InpaintError
+from inpaint.io import read_json
 from inpaint.methods.base import InpaintMethod
 from inpaint.methods.registry import register_method
 
@@ -165,7 +165,7 @@ class ContextEncoder(InpaintMethod):
         ckpt = load_checkpoint(path, expected={"method": self.name})
         info = Path(model_dir) / MODEL_JSON
         if info.is_file():
-            trained = json.loads(info.read_text()).get("hparams", {})
+            trained = read_json(info, "model record").get("hparams", {})
             for key in ("base", "bottleneck"):
                 if key in trained and trained[key] != self.params[key]:
                     raise InpaintError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from torch.nn import functional as F
 
 from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
+from inpaint.io import read_json
 from inpaint.methods.glcic import (
     GLCIC,
     NO_FLIP_KINDS,
@@ -187,7 +187,7 @@ def load_glcic(method: GLCIC, model_dir: str | os.PathLike, device: str) -> _Mod
     info_path = model_dir / MODEL_JSON
     if not info_path.is_file():
         raise InpaintError(f"{model_dir} has no {MODEL_JSON}: glcic training did not finish there")
-    info = json.loads(info_path.read_text())
+    info = read_json(info_path, "model record")
     owner = method.model_owner()
     if info.get("method") != owner:
         raise InpaintError(f"{info_path} is a model of {info.get('method')!r}, not {owner!r}")

@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
-from inpaint.io import write_text
+from inpaint.io import read_json, write_text
 from inpaint.methods.pconv import NO_FLIP_KINDS, PConv, vgg16_weights_status
 from inpaint.networks.pconv import PConvUNet, VGG16Features, unet_depth
 from inpaint.training import (
@@ -214,7 +214,7 @@ def fit_pconv(method: PConv, data_dir: str | os.PathLike, model_dir: str | os.Pa
     train(build, images, model_dir, config,
           sample_images=(val if len(val) else images)[:config.n_samples])
     path = Path(model_dir) / MODEL_JSON
-    record = json.loads(path.read_text())
+    record = read_json(path, "model record")
     record["perceptual_loss"] = status
     write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 

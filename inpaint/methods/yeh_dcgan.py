@@ -11,7 +11,6 @@ Torch is imported inside the methods (the registry is imported by Snakemake).
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
+from inpaint.io import read_json
 from inpaint.methods.base import InpaintMethod
 from inpaint.methods.registry import register_method
 
@@ -113,7 +113,7 @@ class YehDCGAN(InpaintMethod):
         info_path = Path(model_dir) / MODEL_JSON
         if not info_path.is_file():
             raise InpaintError(f"{model_dir}: no {MODEL_JSON}; train {self.model_owner()} first")
-        info = json.loads(info_path.read_text())
+        info = read_json(info_path, "model record")
         if info.get("method") != self.model_owner():
             raise InpaintError(f"{model_dir} holds a {info.get('method')!r} model, "
                                f"not {self.model_owner()!r}")
