@@ -45,6 +45,9 @@ def test_pconv_pixels_and_large_hole_claims():
     claim = large_holes_claim(frames)
     assert claim.verdict == "FAIL"  # the 0.1-ratio telea images are not pooled in
     assert "glcic 20.00 vs telea 21.00" in claim.results[0][2]
+    frames[("d", "pixels", "telea")] = frame(30, ratio=0.8)  # scattered pixels: not large holes
+    assert "glcic 20.00 vs telea 21.00" in large_holes_claim(frames).results[0][2]
+    assert "vs telea 25.50" in large_holes_claim(frames, scattered=()).results[0][2]  # pooled
 
 
 def test_border_band():
