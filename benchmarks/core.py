@@ -3,7 +3,7 @@ twins, each pair measured side by side in this one process run:
 
 1. metrics: batched PSNR/SSIM (inpaint.metrics) vs skimage called per image,
    on 1,024 images of 32x32x3 (values must agree within 1e-5);
-2. ST-LPIPS: one batched call vs one call per image;
+2. ST-LPIPS and LPIPS: one batched call vs one call per image;
 3. training engine: engine.train() vs a bare PyTorch loop on the same model,
    data and steps (overhead %);
 4. data loading: a prepared dataset's packed arrays vs decoding its PNGs;
@@ -87,6 +87,25 @@ def bench_st_lpips(n: int = 256) -> None:
     ref = best(lambda: [lpips_scores(model, reals[i:i + 1], comps[i:i + 1]) for i in range(n)])
     row(f"ST-LPIPS: batched (64) vs per image ({n} x 32x32x3, {torch.get_num_threads()} "
         "threads)", ours, ref, "faster")
+
+
+def bench_lpips(n: int = 256) -> None:
+    """LPIPS (AlexNet v0.1) batched vs per image. Timing only: offline there are no
+    ImageNet AlexNet weights, so the backbone is random (never reported as a score)."""
+    import lpips
+    import torch
+
+    from inpaint.metrics import lpips_scores
+
+    torch.manual_seed(0)
+    model = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
+    rng = np.random.default_rng(3)
+    reals = (rng.random((n, 32, 32, 3)) * 255).astype(np.uint8)
+    comps = reals[::-1].copy()
+    ours = best(lambda: lpips_scores(model, reals, comps, batch_size=64))
+    ref = best(lambda: [lpips_scores(model, reals[i:i + 1], comps[i:i + 1]) for i in range(n)])
+    row(f"LPIPS (AlexNet, random backbone: timing only): batched (64) vs per image ({n} x "
+        f"32x32x3, {torch.get_num_threads()} threads)", ours, ref, "faster")
 
 
 def bench_engine(steps: int = 150) -> None:
@@ -193,7 +212,8 @@ def bench_dag() -> None:
 
 def main() -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    for bench in (bench_metrics, bench_st_lpips, bench_engine, bench_loading, bench_dag):
+    for bench in (bench_metrics, bench_st_lpips, bench_lpips, bench_engine, bench_loading,
+                  bench_dag):
         bench()
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
