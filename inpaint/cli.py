@@ -91,8 +91,10 @@ def cmd_complete_set(args) -> None:
     from inpaint.completion import complete_set
 
     method = _method(args.method, args.params, args.model, args.device)
-    n = complete_set(method, args.data, args.masks, args.out, batch_size=args.batch_size)
-    print(f"{args.method}: completed {n} images -> {args.out}")
+    n = complete_set(method, args.data, args.masks, args.out, batch_size=args.batch_size,
+                     raw_out=args.raw_out)
+    also = f" and {args.method}_raw -> {args.raw_out}" if args.raw_out else ""
+    print(f"{args.method}: completed {n} images -> {args.out}{also}")
 
 
 def cmd_complete(args) -> None:
@@ -205,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", required=True)
     p.add_argument("--model", help="trained model folder (learned methods)")
     p.add_argument("--out", required=True)
+    p.add_argument("--raw-out", help="also write the {method}_raw variant's completions here, "
+                   "from the same pass (yeh_dcgan: one latent search for both)")
     p.add_argument("--batch-size", type=int, default=64)
     common(p, threads=True, params=True, device=True)
 

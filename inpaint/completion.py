@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -11,12 +12,21 @@ from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
 from inpaint.io import atomic_dir, read_image, read_mask, save_png
 from inpaint.masks import load_maskset
-from inpaint.methods import InpaintMethod, complete_batch
+from inpaint.methods import InpaintMethod, complete_batch, complete_batch_with_raw
 
 
 def complete_set(method: InpaintMethod, data_dir: str | os.PathLike, mask_dir: str | os.PathLike,
-                 out_dir: str | os.PathLike, batch_size: int = 64, progress: bool = False) -> int:
-    """Write results/completions/.../{image_id}.png for every test image; return the count."""
+                 out_dir: str | os.PathLike, batch_size: int = 64, progress: bool = False,
+                 raw_out: str | os.PathLike | None = None) -> int:
+    """Write results/completions/.../{image_id}.png for every test image; return the count.
+
+    ``raw_out``: also write the ``{method}_raw`` variant's completions there, from the
+    same pass (methods with ``completes_raw_variant``, e.g. one latent search for
+    yeh_dcgan and yeh_dcgan_raw). Both folders appear together or not at all.
+    """
+    if raw_out is not None and not method.completes_raw_variant:
+        raise InpaintError(f"method {method.name!r} cannot complete {method.name}_raw in the "
+                           "same pass (no raw variant): drop --raw-out")
     info = load_info(data_dir)
     ids, images = load_split(data_dir, "test")
     known = load_maskset(mask_dir, ids, (info.size, info.size))
@@ -25,12 +35,20 @@ def complete_set(method: InpaintMethod, data_dir: str | os.PathLike, mask_dir: s
         from tqdm import tqdm
 
         batches = tqdm(batches, desc=f"complete {method.name}", unit="batch", file=None)
-    with atomic_dir(out_dir) as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(atomic_dir(out_dir))
+        raw_tmp = stack.enter_context(atomic_dir(raw_out)) if raw_out is not None else None
         for start in batches:
             stop = start + batch_size
-            done = complete_batch(method, images[start:stop], known[start:stop])
-            for image_id, image in zip(ids[start:stop], done, strict=True):
-                save_png(tmp / f"{image_id}.png", image)
+            if raw_tmp is None:
+                outputs = [(tmp, complete_batch(method, images[start:stop], known[start:stop]))]
+            else:
+                done, raw = complete_batch_with_raw(method, images[start:stop],
+                                                    known[start:stop])
+                outputs = [(tmp, done), (raw_tmp, raw)]
+            for folder, batch in outputs:
+                for image_id, image in zip(ids[start:stop], batch, strict=True):
+                    save_png(folder / f"{image_id}.png", image)
     return len(ids)
 
 

@@ -275,11 +275,13 @@ def test_seeds_train_each_learned_method_once_per_seed_and_aggregate(tmp_path):
         "telea": {},
         "yeh_dcgan": {"steps": 4, "batch_size": 8, "base": 8, "nz": 16, "search_steps": 3,
                       "restarts": 1, "checkpoint_every": 2, "sample_every": 2},
-        "yeh_dcgan_raw": {"search_steps": 3, "restarts": 1},
     }
+    # equal blocks: one latent search per seed completes yeh_dcgan and yeh_dcgan_raw
+    config["methods"]["yeh_dcgan_raw"] = dict(config["methods"]["yeh_dcgan"])
     result = snakemake(tmp_path, config, "--printshellcmds")
     out = result.stdout + result.stderr
     results = tmp_path / "results"
+    assert out.count("--raw-out") == 2
     assert sorted(p.name for p in (results / "models" / "chars").iterdir()) == [
         "yeh_dcgan.seed0", "yeh_dcgan.seed1"]
     assert out.count("inpaint train") == 2

@@ -186,3 +186,29 @@ def test_bad_parameters_name_the_key():
     with pytest.raises(InpaintError, match="load"):
         get_method("yeh_dcgan").predict(np.zeros((1, 8, 8, 3), np.float32),
                                         np.ones((1, 8, 8), bool))
+
+
+def test_one_search_completes_both_the_blended_and_the_raw_variant(trained, tmp_path):
+    """complete-set --raw-out: the blended and raw folders equal two separate runs."""
+    data, model = trained
+    masks = tmp_path / "masks"
+    assert main(["make-masks", "--data", str(data), "--dataset", "tiny", "--maskset", "px",
+                 "--params", json.dumps({"kind": "pixels", "p": 0.8}), "--seed", "0",
+                 "--out", str(masks)]) == 0
+    common = ["--data", str(data), "--masks", str(masks), "--model", str(model),
+              "--device", "cpu", "--params", json.dumps({"search_steps": 4, "restarts": 2})]
+    assert main(["complete-set", "--method", "yeh_dcgan", *common,
+                 "--out", str(tmp_path / "both"), "--raw-out", str(tmp_path / "both_raw")]) == 0
+    for name in ("yeh_dcgan", "yeh_dcgan_raw"):
+        assert main(["complete-set", "--method", name, *common,
+                     "--out", str(tmp_path / name)]) == 0
+    for pair, alone in (("both", "yeh_dcgan"), ("both_raw", "yeh_dcgan_raw")):
+        names = sorted(p.name for p in (tmp_path / alone).iterdir())
+        assert names == sorted(p.name for p in (tmp_path / pair).iterdir())
+        for n in names:
+            assert np.array_equal(read_image(tmp_path / pair / n), read_image(tmp_path / alone / n))
+    # only a method with a raw variant can write one, and then nothing is written
+    assert main(["complete-set", "--method", "yeh_dcgan_raw", *common,
+                 "--out", str(tmp_path / "x"), "--raw-out", str(tmp_path / "y")]) == 2
+    assert not (tmp_path / "x").exists()
+    assert not (tmp_path / "y").exists()

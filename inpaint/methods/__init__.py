@@ -11,12 +11,18 @@ from inpaint.methods import (
     pconv,  # noqa: F401  (registers pconv, pconv_plainconv)
     yeh_dcgan,  # noqa: F401  (registers yeh_dcgan, yeh_dcgan_raw)
 )
-from inpaint.methods.base import InpaintMethod, complete_batch, composite
+from inpaint.methods.base import (
+    InpaintMethod,
+    complete_batch,
+    complete_batch_with_raw,
+    composite,
+)
 from inpaint.methods.registry import get_method, get_method_class, list_methods, register_method
 
 __all__ = [
     "InpaintMethod",
     "complete_batch",
+    "complete_batch_with_raw",
     "composite",
     "get_method",
     "get_method_class",

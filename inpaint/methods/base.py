@@ -24,6 +24,10 @@ class InpaintMethod(ABC):
     # unblended output of yeh_dcgan) names that method here; the workflow then
     # trains once, in results/models/{dataset}/{shares_model_with}/.
     shares_model_with: ClassVar[str | None] = None
+    # Whether ``predict_with_raw`` gives the ``{name}_raw`` variant's prediction from the
+    # same pass (yeh_dcgan: one latent search, blended and not); the workflow then
+    # completes both in one job when their config blocks are equal.
+    completes_raw_variant: ClassVar[bool] = False
 
     @classmethod
     def model_owner(cls) -> str:
@@ -35,6 +39,11 @@ class InpaintMethod(ABC):
     @abstractmethod
     def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
         """Return float32 predictions (N, H, W, C) in [0, 1] for every pixel."""
+
+    def predict_with_raw(self, images: np.ndarray, known: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """(this method's prediction, its ``{name}_raw`` variant's) from one pass."""
+        raise NotImplementedError(f"method {self.name!r} does not complete a raw variant")
 
     # Learned methods override these three.
     def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
@@ -61,11 +70,24 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 def complete_batch(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Run ``method`` and composite: uint8 in, uint8 out, known pixels bit-identical."""
     images = to_float(images_u8)
-    prediction = method.predict(images, known)
-    if prediction.shape != images.shape:
+    return _finish(method, images_u8, known, method.predict(images, known))
+
+
+def complete_batch_with_raw(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """``complete_batch`` for the method and its ``{name}_raw`` variant, from one pass."""
+    images = to_float(images_u8)
+    main, raw = method.predict_with_raw(images, known)
+    return (_finish(method, images_u8, known, main), _finish(method, images_u8, known, raw))
+
+
+def _finish(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray,
+            prediction: np.ndarray) -> np.ndarray:
+    if prediction.shape != images_u8.shape:
         raise ValueError(
-            f"method {method.name!r} returned shape {prediction.shape}, expected {images.shape}"
+            f"method {method.name!r} returned shape {prediction.shape}, "
+            f"expected {images_u8.shape}"
         )
-    out = to_uint8(composite(images, known, prediction))
+    out = to_uint8(composite(to_float(images_u8), known, prediction))
     out[known] = images_u8[known]
     return out

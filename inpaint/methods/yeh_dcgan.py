@@ -52,6 +52,8 @@ def _positive(name: str, value, kind=int) -> None:
 class YehDCGAN(InpaintMethod):
     """DCGAN + latent search + Poisson blending (Yeh et al. 2017)."""
 
+    completes_raw_variant = True
+
     learned = True
 
     def __init__(self, steps: int = 1200, batch_size: int = 64, checkpoint_every: int = 500,
@@ -138,10 +140,28 @@ class YehDCGAN(InpaintMethod):
             raise InpaintError(f"method {self.name!r}: load() a trained model first")
 
     def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
+        guide = self._search(images, known)
+        return self._blend(images, guide, known) if self.blend else guide
+
+    def predict_with_raw(self, images: np.ndarray, known: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """(blended, unblended) from one latent search: yeh_dcgan and yeh_dcgan_raw."""
+        if not self.blend:
+            raise InpaintError(f"{self.name} does not blend: it has no raw variant")
+        guide = self._search(images, known)
+        return self._blend(images, guide, known), guide
+
+    @staticmethod
+    def _blend(images: np.ndarray, guide: np.ndarray, known: np.ndarray) -> np.ndarray:
+        from inpaint.poisson import poisson_blend_batch
+
+        return poisson_blend_batch(images, guide, known)
+
+    def _search(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """G(z*) of the latent search, float32 (N, H, W, C) in [0, 1]."""
         import torch
 
         from inpaint.methods.yeh_dcgan_system import latent_search
-        from inpaint.poisson import poisson_blend_batch
 
         self._check_loaded()
         size, channels = self.shape
@@ -153,8 +173,7 @@ class YehDCGAN(InpaintMethod):
         found = latent_search(self.generator, self.discriminator, target.to(self.device),
                               weights.to(self.device), **self.search)
         guide = (found.images.cpu().numpy().transpose(0, 2, 3, 1) + 1) / 2
-        guide = np.clip(guide, 0.0, 1.0).astype(np.float32)
-        return poisson_blend_batch(images, guide, known) if self.blend else guide
+        return np.clip(guide, 0.0, 1.0).astype(np.float32)
 
     def generate(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` samples G(z), z uniform in [-1, 1]: float32 (n, H, W, C) in [0, 1]."""
@@ -185,6 +204,7 @@ class YehDCGANRaw(YehDCGAN):
     """yeh_dcgan without Poisson blending: G(z*) pasted into the hole as it is."""
 
     shares_model_with = "yeh_dcgan"
+    completes_raw_variant = False
 
     def __init__(self, **params) -> None:
         if "blend" in params:

@@ -58,6 +58,17 @@ SEEDS = config.get("seeds")
 RUNS = runs(METHODS, LEARNED, SEEDS)
 LEARNED_RUNS = runs(LEARNED, LEARNED, SEEDS)
 TRAINED_RUNS = runs(TRAINED, TRAINED, SEEDS)
+# learned methods completed in one job with their `{method}_raw` variant (one latent
+# search for yeh_dcgan and yeh_dcgan_raw) when both are configured with equal blocks
+WITH_RAW = [
+    m for m in LEARNED
+    if get_method_class(m).completes_raw_variant
+    and f"{m}_raw" in LEARNED
+    and method_params(config, m) == method_params(config, f"{m}_raw")
+]
+WITH_RAW_RUNS = runs(WITH_RAW, WITH_RAW, SEEDS)
+ALONE_RUNS = [r for r in LEARNED_RUNS if split_run(r)[0] not in WITH_RAW
+              and split_run(r)[0] not in [f"{m}_raw" for m in WITH_RAW]]
 # figure rows: every method once (a multi-seed method's first seed)
 FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
 
@@ -108,6 +119,11 @@ def dataset_inputs(wildcards):
     if block["kind"] == "faces":
         return block.get("generator", FACE_GENERATOR_WHEEL)
     return []
+
+
+def pair_model_json(wildcards):
+    """complete_with_raw's model: the method's (run's) own."""
+    return f"results/models/{wildcards.dataset}/{wildcards.method}{wildcards.suffix}/model.json"
 
 
 def model_json(wildcards):
