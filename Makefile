@@ -22,6 +22,7 @@ venv: $(BIN)/inpaint
 
 reproduce: venv
 	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
 
 test: venv
 	$(BIN)/python -m pytest

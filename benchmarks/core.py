@@ -74,38 +74,36 @@ def bench_metrics(n: int = 1024) -> None:
         ours, ref, "faster")
 
 
-def bench_st_lpips(n: int = 256) -> None:
-    import torch
-
-    from inpaint.metrics import load_st_lpips, lpips_scores
-
-    model = load_st_lpips()
-    rng = np.random.default_rng(1)
-    reals = (rng.random((n, 32, 32, 3)) * 255).astype(np.uint8)
-    comps = reals[::-1].copy()
-    ours = best(lambda: lpips_scores(model, reals, comps, batch_size=64))
-    ref = best(lambda: [lpips_scores(model, reals[i:i + 1], comps[i:i + 1]) for i in range(n)])
-    row(f"ST-LPIPS: batched (64) vs per image ({n} x 32x32x3, {torch.get_num_threads()} "
-        "threads)", ours, ref, "faster")
-
-
-def bench_lpips(n: int = 256) -> None:
-    """LPIPS (AlexNet v0.1) batched vs per image. Timing only: offline there are no
-    ImageNet AlexNet weights, so the backbone is random (never reported as a score)."""
-    import lpips
+def _perceptual(label: str, model, n: int, seed: int) -> None:
+    """One (ST-)LPIPS model: a batched call (64 images) vs one call per image."""
     import torch
 
     from inpaint.metrics import lpips_scores
 
-    torch.manual_seed(0)
-    model = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     reals = (rng.random((n, 32, 32, 3)) * 255).astype(np.uint8)
     comps = reals[::-1].copy()
     ours = best(lambda: lpips_scores(model, reals, comps, batch_size=64))
     ref = best(lambda: [lpips_scores(model, reals[i:i + 1], comps[i:i + 1]) for i in range(n)])
-    row(f"LPIPS (AlexNet, random backbone: timing only): batched (64) vs per image ({n} x "
-        f"32x32x3, {torch.get_num_threads()} threads)", ours, ref, "faster")
+    row(f"{label}: batched (64) vs per image ({n} x 32x32x3, {torch.get_num_threads()} "
+        "threads)", ours, ref, "faster")
+
+
+def bench_st_lpips(n: int = 256) -> None:
+    from inpaint.metrics import load_st_lpips
+
+    _perceptual("ST-LPIPS", load_st_lpips(), n, seed=1)
+
+
+def bench_lpips(n: int = 256) -> None:
+    """LPIPS (AlexNet v0.1). Timing only: offline there are no ImageNet AlexNet weights,
+    so the backbone is random (never reported as a score)."""
+    import lpips
+    import torch
+
+    torch.manual_seed(0)
+    model = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
+    _perceptual("LPIPS (AlexNet, random backbone: timing only)", model, n, seed=3)
 
 
 def bench_engine(steps: int = 150) -> None:
