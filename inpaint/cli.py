@@ -32,15 +32,20 @@ def _set_threads(threads: int) -> None:
         os.environ[var] = str(threads)
 
 
-def _method(name: str, params: dict, model: str | None, device: str):
+def _build_method(name: str, params: dict):
+    """The method with these hyper-parameters; config paths and values checked."""
     from inpaint.config import check_method_paths
     from inpaint.methods import get_method
 
     check_method_paths(name, params)
     try:
-        method = get_method(name, **params)
+        return get_method(name, **params)
     except (TypeError, ValueError) as exc:
         raise InpaintError(f"method {name!r}: bad hyper-parameter: {exc}") from None
+
+
+def _method(name: str, params: dict, model: str | None, device: str):
+    method = _build_method(name, params)
     if method.learned:
         if not model:
             raise InpaintError(f"method {name!r} is learned: pass --model with its trained model")
@@ -74,14 +79,7 @@ def cmd_make_masks(args) -> None:
 
 
 def cmd_train(args) -> None:
-    from inpaint.config import check_method_paths
-    from inpaint.methods import get_method
-
-    check_method_paths(args.method, args.params)
-    try:
-        method = get_method(args.method, **args.params)
-    except (TypeError, ValueError) as exc:
-        raise InpaintError(f"method {args.method!r}: bad hyper-parameter: {exc}") from None
+    method = _build_method(args.method, args.params)
     if not method.learned:
         raise InpaintError(f"method {args.method!r} is classical: it has no training stage")
     method.fit(args.data, args.out, seed=args.seed, device=args.device, threads=args.threads)

@@ -70,7 +70,7 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
 def complete_batch(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Run ``method`` and composite: uint8 in, uint8 out, known pixels bit-identical."""
     images = to_float(images_u8)
-    return _finish(method, images_u8, known, method.predict(images, known))
+    return _finish(method, images_u8, images, known, method.predict(images, known))
 
 
 def complete_batch_with_raw(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray
@@ -78,16 +78,17 @@ def complete_batch_with_raw(method: InpaintMethod, images_u8: np.ndarray, known:
     """``complete_batch`` for the method and its ``{name}_raw`` variant, from one pass."""
     images = to_float(images_u8)
     main, raw = method.predict_with_raw(images, known)
-    return (_finish(method, images_u8, known, main), _finish(method, images_u8, known, raw))
+    return (_finish(method, images_u8, images, known, main),
+            _finish(method, images_u8, images, known, raw))
 
 
-def _finish(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray,
-            prediction: np.ndarray) -> np.ndarray:
-    if prediction.shape != images_u8.shape:
+def _finish(method: InpaintMethod, images_u8: np.ndarray, images: np.ndarray,
+            known: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """Composite one prediction: ``images`` is ``to_float(images_u8)``, computed once."""
+    if prediction.shape != images.shape:
         raise ValueError(
-            f"method {method.name!r} returned shape {prediction.shape}, "
-            f"expected {images_u8.shape}"
+            f"method {method.name!r} returned shape {prediction.shape}, expected {images.shape}"
         )
-    out = to_uint8(composite(to_float(images_u8), known, prediction))
+    out = to_uint8(composite(images, known, prediction))
     out[known] = images_u8[known]
     return out

@@ -66,9 +66,8 @@ WITH_RAW = [
     and f"{m}_raw" in LEARNED
     and method_params(config, m) == method_params(config, f"{m}_raw")
 ]
-WITH_RAW_RUNS = runs(WITH_RAW, WITH_RAW, SEEDS)
-ALONE_RUNS = [r for r in LEARNED_RUNS if split_run(r)[0] not in WITH_RAW
-              and split_run(r)[0] not in [f"{m}_raw" for m in WITH_RAW]]
+PAIRED = {*WITH_RAW, *(f"{m}_raw" for m in WITH_RAW)}
+ALONE_RUNS = [r for r in LEARNED_RUNS if split_run(r)[0] not in PAIRED]
 # figure rows: every method once (a multi-seed method's first seed)
 FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
 

@@ -71,7 +71,7 @@ rule complete_with_raw:
         method=alternatives(WITH_RAW),
         suffix=r"(\.seed\d+)?",
     params:
-        block=lambda wildcards: quoted_json(method_params(config, wildcards.method)),
+        block=method_json,
         device=config["device"],
         batch_size=config["evaluation"]["batch_size"],
         model=lambda wildcards, input: Path(input.model).parent,
