@@ -14,6 +14,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 $(BIN)/inpaint: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
+	# the contrib wheel replaces the plain one (both install `cv2`); a no-op on a fresh venv
+	$(BIN)/pip uninstall -y opencv-python-headless opencv-python
 	$(BIN)/pip install $(TORCH_PINS)
 	$(BIN)/pip install -e '.[test,slurm]' $(TORCH_PINS)
 	touch $(BIN)/inpaint
