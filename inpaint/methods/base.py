@@ -4,6 +4,10 @@ A method predicts hole pixels for a batch of images; the caller composites
 (known pixels are never changed): x = M * y + (1 - M) * prediction.
 Images are float32 in [0, 1], shape (N, H, W, C); ``known`` is bool (N, H, W),
 True where the pixel is known (mask value 255).
+
+What a method may see: ``complete_batch`` hands ``predict`` the corrupted image
+M * y, every hole pixel 0 (a method that wants another fill, e.g. the dataset
+mean, puts it there itself), never the ground truth of the hole.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ class InpaintMethod(ABC):
 
     @abstractmethod
     def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
-        """Return float32 predictions (N, H, W, C) in [0, 1] for every pixel."""
+        """Return float32 predictions (N, H, W, C) in [0, 1] for every pixel.
+
+        ``images`` is M * y: hole pixels are 0 when called through ``complete_batch``."""
 
     def predict_with_raw(self, images: np.ndarray, known: np.ndarray
                          ) -> tuple[np.ndarray, np.ndarray]:
@@ -67,17 +73,23 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip(np.round(images * 255.0), 0, 255).astype(np.uint8)
 
 
+def masked(images: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """M * y: a copy of float ``images`` (N, H, W, C) with every hole pixel set to 0."""
+    return np.where(known[..., None], images, np.float32(0.0)).astype(np.float32)
+
+
 def complete_batch(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Run ``method`` and composite: uint8 in, uint8 out, known pixels bit-identical."""
+    """Run ``method`` on M * y and composite: uint8 in, uint8 out, known pixels
+    bit-identical. The method never sees the hole pixels of ``images_u8``."""
     images = to_float(images_u8)
-    return _finish(method, images_u8, images, known, method.predict(images, known))
+    return _finish(method, images_u8, images, known, method.predict(masked(images, known), known))
 
 
 def complete_batch_with_raw(method: InpaintMethod, images_u8: np.ndarray, known: np.ndarray
                             ) -> tuple[np.ndarray, np.ndarray]:
     """``complete_batch`` for the method and its ``{name}_raw`` variant, from one pass."""
     images = to_float(images_u8)
-    main, raw = method.predict_with_raw(images, known)
+    main, raw = method.predict_with_raw(masked(images, known), known)
     return (_finish(method, images_u8, images, known, main),
             _finish(method, images_u8, images, known, raw))
 

@@ -59,6 +59,7 @@ class _OpenCVMethod(_PerImageMethod):
         import cv2
 
         u8 = np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
+        u8[hole] = 0  # cv2.inpaint reads the hole's own pixels: give it none (issue 16)
         src = u8[:, :, 0] if u8.shape[2] == 1 else u8
         result = cv2.inpaint(src, hole.astype(np.uint8) * 255, self.radius,
                              getattr(cv2, self.flag_name))
