@@ -5,7 +5,7 @@ no filesystem scanning). Heavy libraries are imported inside the methods.
 """
 
 from inpaint.methods import (
-    classical,  # noqa: F401  (registers biharmonic, telea, navier_stokes)
+    classical,  # noqa: F401  (biharmonic, telea, navier_stokes, shiftmap, fsr)
     context_encoder,  # noqa: F401  (context_encoder, context_encoder_l2)
     glcic,  # noqa: F401  (registers glcic, glcic_raw)
     pconv,  # noqa: F401  (registers pconv, pconv_plainconv)
