@@ -94,13 +94,14 @@ def cmd_train(args) -> None:
 
 
 def cmd_complete_set(args) -> None:
-    from inpaint.completion import complete_set
+    from inpaint.completion import complete_sets
 
     method = _method(args.method, args.params, args.model, args.device)
-    n = complete_set(method, args.data, args.masks, args.out, batch_size=args.batch_size,
-                     raw_out=args.raw_out)
-    also = f" and {args.method}_raw -> {args.raw_out}" if args.raw_out else ""
-    print(f"{args.method}: completed {n} images -> {args.out}{also}")
+    n = complete_sets(method, args.data, args.masks, args.out, batch_size=args.batch_size,
+                      raw_outs=args.raw_out)
+    for i, out in enumerate(args.out):
+        also = f" and {args.method}_raw -> {args.raw_out[i]}" if args.raw_out else ""
+        print(f"{args.method}: completed {n} images -> {out}{also}")
 
 
 def cmd_complete(args) -> None:
@@ -218,14 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="model folder")
     common(p, seed=True, threads=True, params=True, device=True)
 
-    p = add("complete-set", cmd_complete_set, "complete every test image under one mask set")
+    p = add("complete-set", cmd_complete_set,
+            "complete every test image under one or several mask sets (model loaded once)")
     p.add_argument("--data", required=True)
-    p.add_argument("--masks", required=True)
+    p.add_argument("--masks", required=True, nargs="+", help="mask set folder(s)")
     p.add_argument("--method", required=True)
     p.add_argument("--model", help="trained model folder (learned methods)")
-    p.add_argument("--out", required=True)
-    p.add_argument("--raw-out", help="also write the {method}_raw variant's completions here, "
-                   "from the same pass (yeh_dcgan: one latent search for both)")
+    p.add_argument("--out", required=True, nargs="+",
+                   help="output folder(s), one per mask set, in the same order")
+    p.add_argument("--raw-out", nargs="+",
+                   help="also write the {method}_raw variant's completions here (one per mask "
+                   "set), from the same pass (yeh_dcgan: one latent search for both)")
     p.add_argument("--batch-size", type=int, default=64)
     common(p, threads=True, params=True, device=True)
 

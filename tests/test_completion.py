@@ -47,6 +47,35 @@ def test_complete_set_with_a_missing_mask_leaves_no_output(prepared):
     assert not [p for p in root.iterdir() if p.name.startswith(".out")]
 
 
+def test_complete_sets_in_one_process_equal_separate_runs(prepared):
+    """Several mask sets in one job (the workflow's complete rules): the same bytes as one
+    job per mask set, and a broken mask set leaves none of the output folders."""
+    from inpaint.cli import main
+    from inpaint.completion import complete_sets
+
+    root, _, _ = prepared
+    split_ids = [f"t{i}" for i in range(5)]
+    write_maskset(root / "pixels", generate_maskset(split_ids, 16, "toy", "pixels",
+                                                    {"kind": "pixels", "p": 0.5}, seed=0))
+    method = get_method("biharmonic")
+    complete_sets(method, root / "data", [root / "masks", root / "pixels"],
+                  [root / "a_box", root / "a_pixels"], batch_size=2)
+    for masks, out in (("masks", "b_box"), ("pixels", "b_pixels")):
+        complete_set(method, root / "data", root / masks, root / out, batch_size=3)
+    for kind in ("box", "pixels"):
+        for i in range(5):
+            assert (root / f"a_{kind}" / f"t{i}.png").read_bytes() == \
+                (root / f"b_{kind}" / f"t{i}.png").read_bytes()
+    (root / "pixels" / "t4.png").unlink()
+    with pytest.raises(InpaintError, match="t4"):
+        complete_sets(method, root / "data", [root / "masks", root / "pixels"],
+                      [root / "c_box", root / "c_pixels"])
+    assert not (root / "c_box").exists()
+    assert not (root / "c_pixels").exists()
+    assert main(["complete-set", "--data", str(root / "data"), "--method", "telea",
+                 "--masks", str(root / "masks"), "--out", str(root / "d1"), str(root / "d2")]) == 2
+
+
 def test_complete_user_image_via_cli(tmp_path):
     image = np.full((20, 30, 3), 90, np.uint8)
     image[:, 15:] = 200

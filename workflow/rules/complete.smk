@@ -1,18 +1,22 @@
+# One job per dataset x method completes every mask set (the method, and a learned
+# method's model, load once); the layout stays one folder per mask set.
+
+
 rule complete:
     input:
         data="results/data/{dataset}",
-        masks="results/masks/{dataset}/{maskset}",
+        masks=expand("results/masks/{{dataset}}/{maskset}", maskset=MASKSETS),
     output:
-        directory("results/completions/{dataset}/{maskset}/{method}"),
+        directory(expand("results/completions/{{dataset}}/{maskset}/{{method}}", maskset=MASKSETS)),
     wildcard_constraints:
         method=alternatives(CLASSICAL),
     params:
         block=method_json,
         batch_size=config["evaluation"]["batch_size"],
     log:
-        "results/logs/complete/{dataset}/{maskset}/{method}.log",
+        "results/logs/complete/{dataset}/{method}.log",
     benchmark:
-        "results/benchmarks/complete/{dataset}/{maskset}/{method}.tsv"
+        "results/benchmarks/complete/{dataset}/{method}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -29,10 +33,10 @@ rule complete:
 rule complete_learned:
     input:
         data="results/data/{dataset}",
-        masks="results/masks/{dataset}/{maskset}",
+        masks=expand("results/masks/{{dataset}}/{maskset}", maskset=MASKSETS),
         model=model_json,
     output:
-        directory("results/completions/{dataset}/{maskset}/{method}"),
+        directory(expand("results/completions/{{dataset}}/{maskset}/{{method}}", maskset=MASKSETS)),
     wildcard_constraints:
         method=alternatives(ALONE_RUNS),
     params:
@@ -42,9 +46,9 @@ rule complete_learned:
         batch_size=config["evaluation"]["batch_size"],
         model=lambda wildcards, input: Path(input.model).parent,
     log:
-        "results/logs/complete/{dataset}/{maskset}/{method}.log",
+        "results/logs/complete/{dataset}/{method}.log",
     benchmark:
-        "results/benchmarks/complete/{dataset}/{maskset}/{method}.tsv"
+        "results/benchmarks/complete/{dataset}/{method}.tsv"
     threads: 1
     resources:
         gpu=GPU,
@@ -62,11 +66,15 @@ rule complete_learned:
 rule complete_with_raw:
     input:
         data="results/data/{dataset}",
-        masks="results/masks/{dataset}/{maskset}",
+        masks=expand("results/masks/{{dataset}}/{maskset}", maskset=MASKSETS),
         model=pair_model_json,
     output:
-        main=directory("results/completions/{dataset}/{maskset}/{method}{suffix}"),
-        raw=directory("results/completions/{dataset}/{maskset}/{method}_raw{suffix}"),
+        main=directory(
+            expand("results/completions/{{dataset}}/{maskset}/{{method}}{{suffix}}", maskset=MASKSETS)
+        ),
+        raw=directory(
+            expand("results/completions/{{dataset}}/{maskset}/{{method}}_raw{{suffix}}", maskset=MASKSETS)
+        ),
     wildcard_constraints:
         method=alternatives(WITH_RAW),
         suffix=r"(\.seed\d+)?",
@@ -76,9 +84,9 @@ rule complete_with_raw:
         batch_size=config["evaluation"]["batch_size"],
         model=lambda wildcards, input: Path(input.model).parent,
     log:
-        "results/logs/complete/{dataset}/{maskset}/{method}{suffix}+raw.log",
+        "results/logs/complete/{dataset}/{method}{suffix}+raw.log",
     benchmark:
-        "results/benchmarks/complete/{dataset}/{maskset}/{method}{suffix}+raw.tsv"
+        "results/benchmarks/complete/{dataset}/{method}{suffix}+raw.tsv"
     threads: 1
     resources:
         gpu=GPU,
