@@ -1,45 +1,135 @@
 """Check the papers' qualitative claims on a run's own numbers -> claims.md.
 
-Each claim is PASS or FAIL with the numbers behind it, or NOT RUN when the run
-lacks the methods or mask sets it needs. Claims are checked per dataset on the
-test split's per-image metrics (and, for the blending claim, on the saved
-completions).
+Every claim is decided by paired tests on the test split's per-image metrics
+(and, for the blending claim, on the saved completions): a two-sided Wilcoxon
+signed-rank test per comparison, its p-value Holm-Bonferroni adjusted over
+the whole family of the page's tests. A check PASSES when every difference
+it needs goes the claimed way and is significant after adjustment
+(p_holm < :data:`inpaint.stats.ALPHA`), FAILS when one goes significantly the
+other way, and is NOT SIGNIFICANT otherwise; NOT RUN when the run lacks the
+methods, mask sets or validation scores it needs.
+
+Choices a claim needs (the representative learned and classical method, the
+classical baseline of a mask set) are made on the VALIDATION split
+(``inpaint.validation``'s per-image scores), never on the test split. Which
+methods are learned or classical comes from the method registry; external
+methods (config ``external: true``) are neither and are left out.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from inpaint.stats import CLASSICAL, wilcoxon_p
+from inpaint.stats import ALPHA, _aligned, best_by, holm, mean_of, method_kind, of_kind, wilcoxon_p
 
 Frames = Mapping[tuple[str, str, str], pd.DataFrame]
+# dataset -> method -> per-image validation frame (maskset, image_id, hole_ratio, metrics)
+Validation = Mapping[str, Mapping[str, pd.DataFrame]]
 LARGE_HOLE = 0.3  # "large holes": hole ratio above this
+NOT_RUN, PASS, FAIL, NOT_SIG = "NOT RUN", "PASS", "FAIL", "NOT SIGNIFICANT"
+
+
+def _fmt_p(value: float) -> str:
+    return "-" if not np.isfinite(value) else f"{value:.2g}"
+
+
+@dataclass
+class PairedTest:
+    """One paired comparison: the claim expects ``sign * mean_diff > 0``."""
+
+    label: str
+    diff: np.ndarray
+    sign: int
+    p: float = float("nan")
+    p_holm: float = float("nan")
+
+    def __post_init__(self) -> None:
+        self.diff = np.asarray(self.diff, dtype=np.float64)
+        self.diff = self.diff[np.isfinite(self.diff)]
+        self.p = wilcoxon_p(self.diff)
+        self.p_holm = self.p
+
+    @property
+    def mean_diff(self) -> float:
+        return float(self.diff.mean()) if len(self.diff) else float("nan")
+
+    @property
+    def outcome(self) -> str:
+        if not (np.isfinite(self.p_holm) and self.p_holm < ALPHA):
+            return NOT_SIG
+        return PASS if self.sign * self.mean_diff > 0 else FAIL
+
+    def text(self) -> str:
+        way = "as claimed" if self.sign * self.mean_diff > 0 else "against the claim"
+        out = (f"{self.label}: mean diff {self.mean_diff:+.4g} ({way}), n = {len(self.diff)}, "
+               f"p = {_fmt_p(self.p)}, p_holm = {_fmt_p(self.p_holm)}")
+        return out + (" (not significant)" if self.outcome == NOT_SIG else "")
+
+
+@dataclass
+class Check:
+    """A claim on one dataset: descriptive text and the tests that decide it."""
+
+    dataset: str
+    text: str
+    tests: list[PairedTest] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        outcomes = {t.outcome for t in self.tests}
+        if not outcomes:
+            return NOT_RUN
+        if FAIL in outcomes:
+            return FAIL
+        return PASS if outcomes == {PASS} else NOT_SIG
+
+    def render(self) -> str:
+        return "; ".join([self.text, *(t.text() for t in self.tests)])
 
 
 @dataclass
 class Claim:
     title: str
     source: str
-    results: list[tuple[str, str, str]] = field(default_factory=list)  # (dataset, verdict, text)
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, dataset: str, text: str, tests: Sequence[PairedTest] = ()) -> None:
+        """A check decided by ``tests``; none means NOT RUN (``text`` says what is missing)."""
+        self.checks.append(Check(dataset, text, list(tests)))
+
+    @property
+    def results(self) -> list[tuple[str, str, str]]:
+        """(dataset, verdict, text) per check."""
+        return [(c.dataset, c.verdict, c.render()) for c in self.checks]
 
     @property
     def verdict(self) -> str:
-        verdicts = {v for _, v, _ in self.results}
-        if not verdicts or verdicts == {"NOT RUN"}:
-            return "NOT RUN"
-        return "FAIL" if "FAIL" in verdicts else "PASS"
+        verdicts = {c.verdict for c in self.checks}
+        if not verdicts or verdicts == {NOT_RUN}:
+            return NOT_RUN
+        for v in (FAIL, NOT_SIG):
+            if v in verdicts:
+                return v
+        return PASS
 
 
-def _mean(frame: pd.DataFrame, metric: str) -> float:
-    values = frame[metric].to_numpy(float) if metric in frame else np.array([])
-    values = np.minimum(values[np.isfinite(values) | (values == np.inf)], 100.0)
-    return float(values.mean()) if len(values) else float("nan")
+def adjust(claims: Sequence[Claim]) -> list[Claim]:
+    """Holm-adjust the p-values of every test of ``claims`` as one family (in place)."""
+    tests = [t for c in claims for check in c.checks for t in check.tests]
+    for test, p_holm in zip(tests, holm([t.p for t in tests]), strict=True):
+        test.p_holm = float(p_holm)
+    return list(claims)
+
+
+def _alone(claim: Claim) -> Claim:
+    """A claim adjusted within itself (check_claims re-adjusts over the whole page)."""
+    return adjust([claim])[0]
 
 
 def _perceptual(frames: Frames) -> str | None:
@@ -53,6 +143,12 @@ def _datasets(frames: Frames) -> list[str]:
     return list(dict.fromkeys(d for d, _, _ in frames))
 
 
+def _paired_diff(a: pd.DataFrame, b: pd.DataFrame, metric: str,
+                 on: Sequence[str] = ("image_id",)) -> np.ndarray:
+    x, y = _aligned(a, b, metric, on)
+    return x - y
+
+
 def adversarial_claim(frames: Frames, maskset: str = "center") -> Claim:
     claim = Claim("The adversarial term lowers PSNR against reconstruction-only training but "
                   "improves the perceptual metric (context_encoder vs context_encoder_l2, "
@@ -62,16 +158,16 @@ def adversarial_claim(frames: Frames, maskset: str = "center") -> Claim:
         adv, rec = frames.get((dataset, maskset, "context_encoder")), frames.get(
             (dataset, maskset, "context_encoder_l2"))
         if adv is None or rec is None or metric is None:
-            claim.results.append((dataset, "NOT RUN", "needs context_encoder, "
-                                  f"context_encoder_l2, mask set {maskset} and (ST-)LPIPS"))
+            claim.add(dataset, "needs context_encoder, context_encoder_l2, mask set "
+                      f"{maskset} and (ST-)LPIPS")
             continue
-        p_adv, p_rec = _mean(adv, "psnr_hole"), _mean(rec, "psnr_hole")
-        q_adv, q_rec = _mean(adv, metric), _mean(rec, metric)
-        ok = p_adv < p_rec and q_adv < q_rec
-        claim.results.append((dataset, "PASS" if ok else "FAIL",
-                              f"hole PSNR {p_adv:.2f} vs {p_rec:.2f} dB; {metric} "
-                              f"{q_adv:.4f} vs {q_rec:.4f} (lower is better)"))
-    return claim
+        text = (f"hole PSNR {mean_of(adv, 'psnr_hole'):.2f} vs {mean_of(rec, 'psnr_hole'):.2f} "
+                f"dB; {metric} {mean_of(adv, metric):.4f} vs {mean_of(rec, metric):.4f} "
+                "(lower is better)")
+        claim.add(dataset, text, [
+            PairedTest("hole PSNR lower", _paired_diff(adv, rec, "psnr_hole"), -1),
+            PairedTest(f"{metric} lower", _paired_diff(adv, rec, metric), -1)])
+    return _alone(claim)
 
 
 def border_band(known: np.ndarray, width: int = 2) -> np.ndarray:
@@ -111,7 +207,7 @@ def blending_claim(results: str | os.PathLike, frames: Frames,
             masksets = [m for d, m, x in frames if d == dataset and x == blended
                         and (d, m, raw) in frames]
             if not masksets:
-                claim.results.append((dataset, "NOT RUN", f"needs {blended} and {raw}"))
+                claim.add(dataset, f"needs {blended} and {raw}")
                 continue
             a, b = [], []
             for maskset in masksets:
@@ -124,12 +220,10 @@ def blending_claim(results: str | os.PathLike, frames: Frames,
             x, y = np.concatenate(a), np.concatenate(b)
             keep = np.isfinite(x) & np.isfinite(y)
             x, y = x[keep], y[keep]
-            ok = x.mean() < y.mean()
-            claim.results.append((dataset, "PASS" if ok else "FAIL",
-                                  f"{blended} {x.mean():.2f} vs {raw} {y.mean():.2f} border L1 "
-                                  f"(%), {np.mean(x < y):.0%} of {len(x)} images lower, "
-                                  f"Wilcoxon p = {wilcoxon_p(x - y):.2g}"))
-    return claim
+            claim.add(dataset, f"{blended} {x.mean():.2f} vs {raw} {y.mean():.2f} border L1 "
+                      f"(%), {np.mean(x < y):.0%} of {len(x)} images lower",
+                      [PairedTest(f"{blended} border L1 lower", x - y, -1)])
+    return _alone(claim)
 
 
 def pconv_claim(frames: Frames, maskset: str = "irregular") -> Claim:
@@ -139,78 +233,145 @@ def pconv_claim(frames: Frames, maskset: str = "irregular") -> Claim:
         a, b = frames.get((dataset, maskset, "pconv")), frames.get(
             (dataset, maskset, "pconv_plainconv"))
         if a is None or b is None:
-            claim.results.append((dataset, "NOT RUN", f"needs pconv, pconv_plainconv, {maskset}"))
+            claim.add(dataset, f"needs pconv, pconv_plainconv, {maskset}")
             continue
-        pa, pb = _mean(a, "psnr_hole"), _mean(b, "psnr_hole")
-        claim.results.append((dataset, "PASS" if pa > pb else "FAIL",
-                              f"hole PSNR {pa:.2f} vs {pb:.2f} dB"))
-    return claim
+        claim.add(dataset, f"hole PSNR {mean_of(a, 'psnr_hole'):.2f} vs "
+                  f"{mean_of(b, 'psnr_hole'):.2f} dB",
+                  [PairedTest("pconv hole PSNR higher", _paired_diff(a, b, "psnr_hole"), +1)])
+    return _alone(claim)
 
 
-def _margin(frames: Frames, dataset: str, maskset: str, method: str) -> float | None:
-    base = [_mean(f, "psnr_hole") for (d, m, x), f in frames.items()
-            if d == dataset and m == maskset and x in CLASSICAL]
-    if (dataset, maskset, method) not in frames or not base:
-        return None
-    return _mean(frames[(dataset, maskset, method)], "psnr_hole") - max(base)
+def _val_rows(validation: Validation, dataset: str, method: str) -> pd.DataFrame | None:
+    return (validation or {}).get(dataset, {}).get(method)
 
 
-def pixels_claim(frames: Frames, method: str = "yeh_dcgan") -> Claim:
+def _val_baseline(frames: Frames, validation: Validation, dataset: str, maskset: str
+                  ) -> tuple[str | None, float]:
+    """The classical method with the best validation hole PSNR on this mask set."""
+    means = {}
+    for method in of_kind((x for d, m, x in frames if (d, m) == (dataset, maskset)),
+                          "classical"):
+        rows = _val_rows(validation, dataset, method)
+        if rows is not None:
+            means[method] = mean_of(rows[rows["maskset"] == maskset], "psnr_hole")
+    best = best_by(means, higher=True)
+    return best, means.get(best, float("nan"))
+
+
+def pixels_claim(frames: Frames, method: str = "yeh_dcgan",
+                 validation: Validation | None = None) -> Claim:
     claim = Claim(f"{method} does relatively best on random-pixel masks: its hole-PSNR margin "
-                  "over the best classical baseline is largest on the pixels mask set.",
-                  "Yeh et al. 2017")
+                  "over the classical baseline (chosen per mask set on the validation split) "
+                  "is largest on the pixels mask set.", "Yeh et al. 2017")
     for dataset in _datasets(frames):
-        margins = {m: _margin(frames, dataset, m, method)
-                   for m in dict.fromkeys(m for d, m, _ in frames if d == dataset)}
-        margins = {m: v for m, v in margins.items() if v is not None}
+        masksets = list(dict.fromkeys(m for d, m, x in frames if d == dataset and x == method))
+        margins, bases = {}, {}
+        for maskset in masksets:
+            base, _ = _val_baseline(frames, validation, dataset, maskset)
+            if base is None:
+                continue
+            margins[maskset] = _margin_frame(frames[(dataset, maskset, method)],
+                                             frames[(dataset, maskset, base)])
+            bases[maskset] = base
         if "pixels" not in margins or len(margins) < 2:
-            claim.results.append((dataset, "NOT RUN", f"needs {method}, a classical baseline, "
-                                  "the pixels mask set and another mask set"))
+            claim.add(dataset, f"needs {method}, a classical baseline with validation scores, "
+                      "the pixels mask set and another mask set")
             continue
-        best = max(margins, key=margins.get)
-        text = ", ".join(f"{m} {v:+.2f} dB" for m, v in margins.items())
-        claim.results.append((dataset, "PASS" if best == "pixels" else "FAIL", text))
-    return claim
+        means = {m: float(f.margin.mean()) for m, f in margins.items()}
+        text = ", ".join(f"{m} {v:+.2f} dB (vs {bases[m]})" for m, v in means.items())
+        tests = [PairedTest(f"pixels margin above {m}'s",
+                      _paired_diff(margins["pixels"], margins[m], "margin"), +1)
+                 for m in margins if m != "pixels"]
+        claim.add(dataset, f"margins over the validation-chosen classical baseline: {text}",
+                  tests)
+    return _alone(claim)
+
+
+def _margin_frame(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
+    """Per-image hole-PSNR margin own - ref, paired by image_id (PSNR capped at 100 dB)."""
+    a = own[["image_id", "psnr_hole"]].assign(image_id=own.image_id.astype(str))
+    b = ref[["image_id", "psnr_hole"]].assign(image_id=ref.image_id.astype(str))
+    j = a.merge(b, on="image_id", suffixes=("_a", "_b"))
+    margin = (np.minimum(j.psnr_hole_a.to_numpy(float), 100.0)
+              - np.minimum(j.psnr_hole_b.to_numpy(float), 100.0))
+    return pd.DataFrame({"image_id": j.image_id, "margin": margin})
+
+
+def _large(frame: pd.DataFrame, threshold: float, scattered: Sequence[str]) -> pd.DataFrame:
+    frame = frame[~frame["maskset"].isin(list(scattered))]
+    return frame[pd.to_numeric(frame["hole_ratio"], errors="coerce") > threshold]
 
 
 def large_holes_claim(frames: Frames, threshold: float = LARGE_HOLE,
-                      scattered: tuple[str, ...] = ("pixels",)) -> Claim:
-    """``scattered``: mask sets whose holes are single pixels, not large holes however many."""
+                      scattered: tuple[str, ...] = ("pixels",),
+                      validation: Validation | None = None) -> Claim:
+    """``scattered``: mask sets whose holes are single pixels, not large holes however many.
+
+    The representative of each kind is the method with the best hole PSNR on the
+    validation split's large holes (same filter); the two are then compared on
+    the test split's large holes (pooled mask sets, paired by mask set and image).
+    """
     claim = Claim(f"Learned methods beat classical ones on large holes (images with hole ratio "
                   f"> {threshold}, mask sets pooled except scattered-pixel ones "
-                  f"({', '.join(scattered)}), hole PSNR of the best method of each kind).",
+                  f"({', '.join(scattered)}); the best learned and the best classical method "
+                  "chosen on the validation split by hole PSNR, compared on the test split).",
                   "all four papers")
     for dataset in _datasets(frames):
-        means = {}
-        for method in dict.fromkeys(x for d, _, x in frames if d == dataset):
-            parts = [f[f.hole_ratio > threshold] for (d, m, x), f in frames.items()
-                     if d == dataset and x == method and m not in scattered]
-            pooled = pd.concat(parts) if parts else pd.DataFrame()
-            if len(pooled):
-                means[method] = _mean(pooled, "psnr_hole")
-        classical = {m: v for m, v in means.items() if m in CLASSICAL}
-        learned = {m: v for m, v in means.items() if m not in CLASSICAL}
-        if not classical or not learned:
-            claim.results.append((dataset, "NOT RUN", "needs learned and classical methods "
-                                  f"and masks with hole ratio > {threshold}"))
+        methods = list(dict.fromkeys(x for d, _, x in frames if d == dataset))
+        external = [m for m in methods if method_kind(m) is None]
+        skipped = f" (external, neither kind: {', '.join(external)})" if external else ""
+        test = {}
+        for method in methods:
+            parts = [f.assign(maskset=m, image_id=f.image_id.astype(str))
+                     for (d, m, x), f in frames.items() if d == dataset and x == method]
+            test[method] = _large(pd.concat(parts, ignore_index=True), threshold, scattered)
+        val = {}
+        for method in methods:
+            rows = _val_rows(validation, dataset, method)
+            if rows is not None and method_kind(method) is not None:
+                val[method] = _large(rows, threshold, scattered)
+        reps = {}
+        for kind in ("learned", "classical"):
+            pool = [m for m in of_kind(val, kind) if len(test[m])]
+            means = {m: mean_of(val[m], "psnr_hole") for m in pool}
+            best = best_by(means, higher=True)
+            if best is not None:
+                reps[kind] = (best, means[best], len(pool), len(val[best]))
+        if len(reps) < 2:
+            claim.add(dataset, "needs learned and classical methods with validation scores "
+                      f"and images with hole ratio > {threshold} on both splits{skipped}")
             continue
-        bl, bc = max(learned, key=learned.get), max(classical, key=classical.get)
-        claim.results.append((dataset, "PASS" if learned[bl] > classical[bc] else "FAIL",
-                              f"{bl} {learned[bl]:.2f} vs {bc} {classical[bc]:.2f} dB"))
-    return claim
+        (bl, vl, nl, kl), (bc, vc, nc, _) = reps["learned"], reps["classical"]
+        a, b = test[bl], test[bc]
+        diff = _paired_diff(a, b, "psnr_hole", on=("maskset", "image_id"))
+        text = (f"representatives chosen on validation ({kl} large-hole images): learned {bl} "
+                f"(val hole PSNR {vl:.2f} dB, best of {nl}), classical {bc} ({vc:.2f} dB, best "
+                f"of {nc}){skipped}; tested on test: {bl} {mean_of(a, 'psnr_hole'):.2f} vs "
+                f"{bc} {mean_of(b, 'psnr_hole'):.2f} dB")
+        claim.add(dataset, text, [PairedTest(f"{bl} hole PSNR higher than {bc}", diff, +1)])
+    return _alone(claim)
 
 
 def check_claims(frames: Frames, results: str | os.PathLike = "results",
-                 folders: Mapping[str, str] | None = None) -> list[Claim]:
-    return [adversarial_claim(frames), blending_claim(results, frames, folders=folders),
-            pconv_claim(frames),
-            pixels_claim(frames), large_holes_claim(frames)]
+                 folders: Mapping[str, str] | None = None,
+                 validation: Validation | None = None) -> list[Claim]:
+    """Every claim, its p-values Holm-adjusted over the whole page as one family."""
+    return adjust([adversarial_claim(frames), blending_claim(results, frames, folders=folders),
+                   pconv_claim(frames), pixels_claim(frames, validation=validation),
+                   large_holes_claim(frames, validation=validation)])
 
 
 def claims_markdown(claims: list[Claim]) -> str:
+    n_tests = sum(len(c.tests) for claim in claims for c in claim.checks)
     lines = ["# Paper claims checked on this run", "",
-             "Each claim on this run's test-split numbers (means over images; hole PSNR in dB). "
-             "A claim PASSES when it holds on every dataset where it could be checked.", ""]
+             "Each claim on this run's test-split numbers (means over images; hole PSNR in dB), "
+             "decided by paired two-sided Wilcoxon signed-rank tests on the per-image values; "
+             f"p_holm = p Holm-Bonferroni adjusted over all {n_tests} test(s) on this page. "
+             f"A check PASSES when every difference it needs goes the claimed way with p_holm < "
+             f"{ALPHA:g}, FAILS when one goes significantly the other way, and is NOT "
+             "SIGNIFICANT otherwise. Representatives and baselines are chosen on the "
+             "validation split, never on the test split. A claim PASSES when it passes on "
+             "every dataset where it could be checked.", ""]
     for i, claim in enumerate(claims, 1):
         lines += [f"## {i}. {claim.verdict}: {claim.title}", "", f"Source: {claim.source}.", ""]
         lines += [f"- {dataset}: **{verdict}**: {text}" for dataset, verdict, text in claim.results]

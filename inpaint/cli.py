@@ -134,7 +134,17 @@ def cmd_tables(args) -> None:
     from inpaint.evaluation import make_tables
 
     make_tables(args.metrics, args.out, data_dirs=args.data, n_boot=args.bootstrap,
-                seed=args.seed, lpips_enabled=args.lpips)
+                seed=args.seed, lpips_enabled=args.lpips, validation_paths=args.validation)
+
+
+def cmd_validate(args) -> None:
+    from inpaint.validation import write_validation
+
+    method = _method(args.method, args.params, args.model, args.device)
+    frame = write_validation(method, args.data, args.out, masksets=args.masksets,
+                             seed=args.seed, n=args.n, batch_size=args.batch_size)
+    print(f"{args.method}: scored {frame.image_id.nunique()} validation images x "
+          f"{frame.maskset.nunique()} mask set(s) -> {args.out}")
 
 
 def cmd_figure(args) -> None:
@@ -272,7 +282,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=1000)
     p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True,
                    help="whether LPIPS was requested (explains an empty column)")
+    p.add_argument("--validation", nargs="*", default=[],
+                   help="results/validation/{dataset}/{method}.csv files: baselines and "
+                   "claim representatives are chosen on them (validation split)")
     common(p, seed=True)
+
+    p = add("validate", cmd_validate,
+            "score a method on the validation split (per image, 'val-' seeded masks)")
+    p.add_argument("--data", required=True, help="prepared dataset folder")
+    p.add_argument("--method", required=True)
+    p.add_argument("--model", help="trained model folder (learned methods)")
+    p.add_argument("--masksets", type=_json, required=True,
+                   help="JSON: mask-set name -> generator block (the config's masks)")
+    p.add_argument("--n", type=int, default=32, help="validation images (default 32)")
+    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--batch-size", type=int, default=64)
+    common(p, seed=True, threads=True, params=True, device=True)
 
     p = add("figure", cmd_figure, "figure grid: real / corrupted / one row per method")
     p.add_argument("--data", required=True)

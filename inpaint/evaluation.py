@@ -97,11 +97,13 @@ def metric_key(path: str | os.PathLike) -> tuple[str, str, str]:
 
 
 def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
-                seed: int = 0, lpips_enabled: bool = True) -> None:
+                seed: int = 0, lpips_enabled: bool = True, validation_paths=()) -> None:
     """summary.csv/.md/.tex and by_hole_ratio.csv/.md from per-image metrics CSVs.
 
     Dataset display labels (e.g. "synthetic faces") come from the prepared
-    datasets' info.json in ``data_dirs``.
+    datasets' info.json in ``data_dirs``. ``validation_paths``
+    (results/validation/{dataset}/{method}.csv) choose the paired table's
+    baselines and the claims' representatives on the validation split.
     """
     from inpaint.claims import check_claims, claims_markdown
     from inpaint.htmlpage import markdown_to_html
@@ -109,6 +111,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     from inpaint.seeds import collapse_seeds, first_seed_runs, seed_markdown, seed_table
     from inpaint.stats import paired_comparisons, paired_markdown
     from inpaint.tables import by_hole_ratio, summarize, write_tables
+    from inpaint.validation import read_validation
 
     frames = {}
     for path in metric_paths:
@@ -137,13 +140,15 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     write_text(Path(out_dir) / "seeds.md", seed_markdown(by_seed, seed_metrics))
     # paired tests and claims: a multi-seed method's per-image metrics averaged over seeds
     methods = collapse_seeds(frames)
-    paired = paired_comparisons(methods)
+    validation = read_validation(validation_paths)
+    paired = paired_comparisons(methods, validation=validation)
     write_csv(Path(out_dir) / "paired.csv", paired)
     write_text(Path(out_dir) / "paired.md", paired_markdown(paired))
     # results/metrics/{dataset}/{maskset}/{method}.csv -> results/
     results_root = Path(next(iter(metric_paths))).resolve().parents[3]
     write_text(Path(out_dir) / "claims.md",
-               claims_markdown(check_claims(methods, results_root, first_seed_runs(frames))))
+               claims_markdown(check_claims(methods, results_root, first_seed_runs(frames),
+                                            validation=validation)))
     # HTML copies of the markdown pages, for the Snakemake report
     for name in ("summary", "by_hole_ratio", "paired", "claims", "seeds"):
         markdown = (Path(out_dir) / f"{name}.md").read_text()

@@ -24,13 +24,17 @@ DEFAULT_MASKSETS = {
 }
 
 
-def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
-                      masksets: dict[str, dict] | None = None, seed: int = 0,
-                      n: int | None = 256, batch_size: int = 64) -> pd.DataFrame:
-    """Mean metrics of ``method`` on (up to ``n``) validation images per mask set.
+VALIDATION_METRICS = ("psnr", "psnr_hole", "ssim", "ssim_hole", "l1", "l2", "l1_hole", "l2_hole")
 
-    Returns one row per mask set: maskset, n, psnr, psnr_hole, ssim, ssim_hole,
-    l1_hole, l2_hole (means over images; no LPIPS).
+
+def validation_frame(method: InpaintMethod, data_dir: str | os.PathLike,
+                     masksets: dict[str, dict] | None = None, seed: int = 0,
+                     n: int | None = 256, batch_size: int = 64) -> pd.DataFrame:
+    """Per-image metrics of ``method`` on (up to ``n``) validation images per mask set.
+
+    One row per (mask set, image): maskset, image_id, hole_ratio, then
+    score_images' columns (psnr, psnr_hole, ssim, ssim_hole, l1, l2, l1_hole,
+    l2_hole; no LPIPS), PSNR as measured (inf for an exact fill).
     """
     from inpaint.metrics import score_images
 
@@ -38,7 +42,9 @@ def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
     ids, images = load_split(data_dir, "val")
     if n is not None:
         ids, images = ids[:n], images[:n]
-    rows = []
+    if not len(ids):  # a dataset without a validation split: nothing to choose on
+        return pd.DataFrame(columns=["maskset", "image_id", "hole_ratio", *VALIDATION_METRICS])
+    parts = []
     for name, params in (masksets or DEFAULT_MASKSETS).items():
         masks = generate_maskset(ids, info.size, info.name, f"val-{name}", params, seed)
         known = np.stack([masks[i] for i in ids])
@@ -46,9 +52,59 @@ def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
             complete_batch(method, images[s:s + batch_size], known[s:s + batch_size])
             for s in range(0, len(ids), batch_size)
         ])
-        scores = score_images(images, done, known)
-        row = {"maskset": name, "n": len(ids)}
+        scores = score_images(images, done, known).drop(columns=["lpips"], errors="ignore")
+        scores.insert(0, "hole_ratio", 1.0 - known.reshape(len(ids), -1).mean(axis=1))
+        scores.insert(0, "image_id", ids)
+        scores.insert(0, "maskset", name)
+        parts.append(scores)
+    return pd.concat(parts, ignore_index=True)
+
+
+def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
+                      masksets: dict[str, dict] | None = None, seed: int = 0,
+                      n: int | None = 256, batch_size: int = 64) -> pd.DataFrame:
+    """Mean metrics of ``method`` on (up to ``n``) validation images per mask set.
+
+    Returns one row per mask set: maskset, n, psnr, psnr_hole, ssim, ssim_hole,
+    l1_hole, l2_hole (means over images, PSNR capped at 100 dB; no LPIPS).
+    """
+    frame = validation_frame(method, data_dir, masksets, seed, n, batch_size)
+    rows = []
+    for name, scores in frame.groupby("maskset", sort=False):
+        row = {"maskset": name, "n": len(scores)}
         for col in ["psnr", "psnr_hole", "ssim", "ssim_hole", "l1_hole", "l2_hole"]:
-            row[col] = float(np.nanmean(np.minimum(scores[col].to_numpy(), 100.0)))
+            row[col] = float(np.nanmean(np.minimum(scores[col].to_numpy(float), 100.0)))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def write_validation(method: InpaintMethod, data_dir: str | os.PathLike,
+                     out_path: str | os.PathLike, masksets: dict[str, dict] | None = None,
+                     seed: int = 0, n: int | None = 32, batch_size: int = 64) -> pd.DataFrame:
+    """:func:`validation_frame` written atomically as a CSV (results/validation/{d}/{m}.csv)."""
+    from inpaint.io import write_csv
+
+    frame = validation_frame(method, data_dir, masksets, seed, n, batch_size)
+    write_csv(out_path, frame)
+    return frame
+
+
+def read_validation(paths) -> dict[str, dict[str, pd.DataFrame]]:
+    """dataset -> method -> frame, from results/validation/{dataset}/{method}.csv paths."""
+    from pathlib import Path
+
+    from inpaint.errors import InpaintError
+
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for path in map(Path, paths):
+        if path.suffix != ".csv":
+            raise InpaintError(f"validation scores {path}: expected {{dataset}}/{{method}}.csv")
+        try:
+            frame = pd.read_csv(path, dtype={"image_id": str, "maskset": str})
+        except (OSError, ValueError) as exc:
+            raise InpaintError(f"validation scores {path}: cannot read: {exc}") from None
+        missing = {"maskset", "image_id", "hole_ratio", "psnr_hole"} - set(frame.columns)
+        if missing:
+            raise InpaintError(f"validation scores {path} lack column(s) {sorted(missing)}")
+        out.setdefault(path.parent.name, {})[path.stem] = frame
+    return out

@@ -132,6 +132,20 @@ def model_json(wildcards):
     return f"results/models/{wildcards.dataset}/{owner}/model.json"
 
 
+def validation_model(wildcards):
+    """A learned method is scored on validation with its owner's (first seed's) model."""
+    if wildcards.method not in LEARNED:
+        return []
+    owner = get_method_class(wildcards.method).model_owner()
+    seed = SEEDS[0] if SEEDS else None
+    return f"results/models/{wildcards.dataset}/{run_name(owner, seed)}/model.json"
+
+
+def validation_model_arg(wildcards):
+    model = validation_model(wildcards)
+    return f"--model {shlex.quote(str(Path(model).parent))}" if model else ""
+
+
 def all_targets():
     return [
         "results/tables/summary.csv",

@@ -27,6 +27,42 @@ rule evaluate:
         " --threads {threads} --out {output} > {log} 2>&1"
 
 
+# Every built-in method scored on the validation split (external methods have no
+# completions there): the tables rule chooses baselines and representatives on these.
+rule validate:
+    input:
+        data="results/data/{dataset}",
+        model=validation_model,
+    output:
+        "results/validation/{dataset}/{method}.csv",
+    wildcard_constraints:
+        method=alternatives(BUILTIN),
+    params:
+        block=method_json,
+        masks=quoted_json(config["masks"]),
+        n=config["evaluation"]["validation_n"],
+        seed=config["seed"],
+        model=validation_model_arg,
+        device=config["device"],
+        batch_size=config["evaluation"]["batch_size"],
+    log:
+        "results/logs/validate/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/validate/{dataset}/{method}.tsv"
+    threads: 1
+    resources:
+        gpu=lambda wildcards: GPU if wildcards.method in LEARNED else 0,
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint validate --data {input.data} --method {wildcards.method}"
+        " --params {params.block} {params.model} --masksets {params.masks} --n {params.n}"
+        " --seed {params.seed} --device {params.device} --threads {threads}"
+        " --batch-size {params.batch_size} --out {output} > {log} 2>&1"
+
+
 rule tables:
     input:
         metrics=expand(
@@ -36,6 +72,9 @@ rule tables:
             method=RUNS,
         ),
         data=expand("results/data/{dataset}", dataset=DATASETS),
+        validation=expand(
+            "results/validation/{dataset}/{method}.csv", dataset=DATASETS, method=BUILTIN
+        ),
     output:
         summary="results/tables/summary.csv",
         summary_md="results/tables/summary.md",
@@ -86,4 +125,4 @@ rule tables:
     shell:
         "python -m inpaint tables --metrics {input.metrics} --data {input.data}"
         " --bootstrap {params.bootstrap} --seed {params.seed} {params.lpips}"
-        " --out results/tables > {log} 2>&1"
+        " --validation {input.validation} --out results/tables > {log} 2>&1"
