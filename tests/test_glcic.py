@@ -14,9 +14,19 @@ from torch import nn
 
 from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
-from inpaint.masks import box_mask
+from inpaint.masks import box_mask, irregular_mask, pixels_mask
 from inpaint.methods import complete_batch, get_method, get_method_class
-from inpaint.methods.glcic import patch_origins, phase_at, phase_lengths, postprocess
+from inpaint.methods.glcic import (
+    AUTHORS_BAND,
+    band_width,
+    classical_fraction,
+    classical_pixels,
+    patch_origins,
+    phase_at,
+    phase_lengths,
+    postprocess,
+    postprocess_record,
+)
 from inpaint.methods.glcic_system import GLCICSystem, crop
 from inpaint.networks.glcic import CompletionNet, Discriminator, receptive_field
 from inpaint.training import TrainConfig, load_checkpoint, train
@@ -190,6 +200,8 @@ def test_tiny_train_and_complete(tmp_path):
                                              progress=False)
     info = json.loads((model / "model.json").read_text())
     assert info["method"] == "glcic"
+    assert info["hparams"]["postprocess"] == postprocess_record(SIZE, AUTHORS_BAND)
+    assert info["hparams"]["postprocess"]["band_px"] == 3 * SIZE / 256
     assert info["flip"] is False
     assert info["hparams"]["completion_steps"] == 1
     assert info["final_phase"] == "joint"
@@ -197,7 +209,7 @@ def test_tiny_train_and_complete(tmp_path):
     known = np.stack([box_mask(np.random.default_rng(i), SIZE) for i in range(4)])
     outs = {}
     for key in ("glcic", "glcic_raw"):
-        method = get_method(key)
+        method = get_method(key, **({"width": TINY["width"]} if key == "glcic" else {}))
         method.load(model, device="cpu")
         outs[key] = complete_batch(method, images, known)
         assert outs[key].shape == images.shape
@@ -205,7 +217,7 @@ def test_tiny_train_and_complete(tmp_path):
         assert np.array_equal(outs[key][known], images[known])
     assert not np.array_equal(outs["glcic"], outs["glcic_raw"])
     assert get_method_class("glcic_raw").model_owner() == "glcic"
-    method = get_method("glcic")
+    method = get_method("glcic", width=TINY["width"])
     method.load(model, "cpu")
     with pytest.raises(InpaintError, match="trained on 16x16x1"):
         method.predict(np.zeros((1, 8, 8, 1), np.float32), np.ones((1, 8, 8), bool))
@@ -222,6 +234,9 @@ def test_parameters_are_checked():
         get_method("glcic", train_masks={"min_side": 2})
     with pytest.raises(InpaintError, match="dilations"):
         get_method("glcic", dilations=[2, 0])
+    for band in (-1, "3", float("nan"), True):
+        with pytest.raises(InpaintError, match="classical_band"):
+            get_method("glcic", classical_band=band)
     assert get_method("glcic", optimizer="adadelta").lr_value() == 1.0
 
 
@@ -230,17 +245,78 @@ def test_postprocess_blends_and_keeps_known_pixels():
     known = np.stack([_hole(4, 4, 8, 8), _hole(0, 0, 6, 16), np.ones((SIZE, SIZE), bool)])
     hole = ~known
     raw = images + 0.2  # the right content in the wrong colour
-    for band in (0, 1):
-        out = postprocess(images, known, raw, band=band)
+    for band in (0.0, AUTHORS_BAND, 16.0):  # at 16 px: no band, none, 1 px
+        out = postprocess(images, known, raw, band)
         assert out.dtype == np.float32
         assert np.array_equal(out[known], images[known])
         # blending with the surrounding colours removes most of the offset
         assert np.abs(out - images)[hole].mean() < 0.25 * 0.2
+    # with no band, Poisson blending keeps the network's gradients exactly: the
+    # constant offset of raw is gone, so the completion is the image itself
+    out = postprocess(images, known, raw, 0.0)
+    assert np.abs(out - images)[hole].max() < 1e-5
     # a band as wide as the hole leaves the fast-marching fill (Telea, radius 1)
-    out = postprocess(images, known, raw, band=SIZE)
+    out = postprocess(images, known, raw, 256.0)
     u8 = np.round(images[0] * 255).astype(np.uint8)
     telea = cv2.inpaint(u8, hole[0].astype(np.uint8) * 255, 1, cv2.INPAINT_TELEA)
     assert np.abs(out[0] * 255 - telea).max() < 1.01
+
+
+def test_band_is_seamless_clones_erosion_scaled_with_the_image():
+    rng = np.random.default_rng(3)
+    # at 256 px the band is the authors' one: the hole minus the hole eroded by a 3x3
+    # kernel 3 times, as cv2.seamlessClone does before its Poisson solve
+    known = np.stack([irregular_mask(rng, 256), box_mask(rng, 256), pixels_mask(rng, 256)])
+    assert band_width(known.shape) == 3.0
+    band = classical_pixels(known)
+    for keep, got in zip(known, band, strict=True):
+        hole = (~keep).astype(np.uint8)
+        eroded = cv2.erode(hole, np.ones((3, 3), np.uint8), iterations=3).astype(bool)
+        assert np.array_equal(got, hole.astype(bool) & ~eroded)
+    # scaled: 1.5 px at 128 (one erosion), 0.375 px at 32 (no pixel keeps Telea)
+    small = np.stack([irregular_mask(rng, 128), box_mask(rng, 128)])
+    for keep, got in zip(small, classical_pixels(small), strict=True):
+        eroded = cv2.erode((~keep).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        assert np.array_equal(got, ~keep & ~eroded)
+    assert not classical_pixels(np.stack([box_mask(rng, 32) for _ in range(4)])).any()
+    assert postprocess_record(32)["band_px"] == 0.375
+
+
+# With the band at its default (the authors' 3 px at 256 px, scaled), at most this
+# fraction of the hole pixels of a 32 px pixels-mask image (80% missing) keep the
+# classical fill; the rest come from the network. The old 1 px band kept about 83%.
+MAX_CLASSICAL_PIXELS_32 = 0.0
+
+
+def test_default_band_leaves_pixel_holes_to_the_network():
+    rng = np.random.default_rng(0)
+    known = np.stack([pixels_mask(rng, 32, p=0.8) for _ in range(4)])
+    hole = ~known
+    images = smooth_images(4, 3, size=32).astype(np.float32) / 255
+    raw = np.clip(images + rng.normal(0, 0.05, images.shape).astype(np.float32), 0, 1)
+    assert (classical_fraction(known) <= MAX_CLASSICAL_PIXELS_32).all()
+    # behaviour, through the method with its default parameters: a hole pixel whose
+    # completion does not move when the network output moves came from the classical fill
+    method = get_method("glcic")
+
+    class Net:
+        def __init__(self, out):
+            self.out = out
+
+        def predict(self, images, known):
+            return self.out
+
+    outs = []
+    for shift in (0.0, 0.1):
+        method._model = Net(raw + shift * rng.choice([-1.0, 1.0], raw.shape).astype(np.float32))
+        outs.append(method.predict(images, known))
+    moved = np.abs(outs[1] - outs[0]).max(-1) > 1e-4
+    unmoved = (hole & ~moved).reshape(4, -1).sum(1) / hole.reshape(4, -1).sum(1)
+    assert (unmoved <= MAX_CLASSICAL_PIXELS_32 + 0.01).all(), unmoved
+    # the fraction reported for a wider band counts what the old 1 px band kept (1 - 0.8^8)
+    wide = classical_fraction(known, 8.0)  # 1 px at 32 px
+    assert 0.75 < wide.mean() < 0.9
+    assert np.isnan(classical_fraction(np.ones((1, 32, 32), bool)))[0]
 
 
 def test_methods_module_does_not_import_torch():

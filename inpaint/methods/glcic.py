@@ -13,10 +13,30 @@ Optimiser: ``adadelta`` (the paper's) or ``adam`` (the default: in the short CPU
 budget it reached a lower loss; measured on the validation split). Images are
 flipped only when the dataset is not characters (fonts, chars74k).
 
-Completion is post-processed as the paper does: the hole is filled by fast
-marching (cv2.INPAINT_TELEA), which is kept on a band along the hole border, and
-the network output is Poisson-blended into the rest (exact sparse solve,
-inpaint.poisson); see ``postprocess``.
+Completion is post-processed as the authors' code does, with the band scaled to
+the image (``postprocess``). Their inpaint.lua (satoshiiizuka/siggraph2017_inpainting,
+commit ac518ac, lines 72-101; the later freeform commit 15c5519 keeps the same two
+calls) fills the hole by fast marching, ``cv.inpaint{..., inpaintRadius=1,
+flags=cv.INPAINT_TELEA}`` (line 96), then ``cv.seamlessClone{src=<network output
+composited into the image>, dst=<that Telea fill>, mask=<the hole>,
+flags=cv.NORMAL_CLONE}`` (line 98). OpenCV's seamless cloning erodes the mask with a
+3x3 kernel 3 times before the Poisson solve (opencv/opencv
+modules/photo/src/seamless_cloning_impl.cpp, ``Cloning::computeDerivatives``:
+``erode(binaryMask, binaryMask, Kernel, Point(-1,-1), 3)``), so the hole pixels within
+3 px (chessboard) of a known pixel keep the Telea fill and the rest of the hole takes
+the gradients of the network output. The authors' network was trained at 256 px
+(shorter sides 256-384), where those 3 px are about 1% of the side; here the band is
+``classical_band`` px at 256 px scaled by (shorter side) / 256: a hole pixel keeps the
+classical fill iff its chessboard distance to the nearest known pixel is at most
+``classical_band * side / 256`` (3 px at 256, 1.5 at 128, 0.375 at 32, i.e. none:
+at the default 32 px glcic is the network output Poisson-blended into the known
+pixels). The Poisson blend is an exact sparse solve (inpaint.poisson) with the
+network output as the source over the hole and the known pixels plus the band as
+the boundary. Not reproduced: seamlessClone also zeroes the mask's 1-px image border
+and fixes the hole's bounding-rectangle ring (artefacts of its rectangular DST
+solver, 1 px at any size). ``classical_fraction`` gives, per image, the share of hole
+pixels that keep the classical fill. The settings are recorded in model.json
+(``hparams.postprocess``, ``postprocess_record``).
 
 ``glcic_raw``: the same trained model (``shares_model_with = "glcic"``), scored
 without post-processing.
@@ -40,6 +60,8 @@ from inpaint.methods.registry import register_method
 PAPER_PHASE_RATIOS = (0.18, 0.02)  # T_C = 90k and T_D = 10k of 500k iterations
 NO_FLIP_KINDS = ("fonts", "chars74k")  # mirrored characters are other (or no) characters
 TELEA_RADIUS = 1  # the authors' post-processing calls cv.inpaint with inpaintRadius=1
+AUTHORS_BAND = 3.0  # seamlessClone's mask erosion (3x3 kernel, 3 iterations), in px ...
+AUTHORS_SIZE = 256  # ... at the authors' training size
 OPTIMIZERS = ("adadelta", "adam")
 
 
@@ -84,18 +106,63 @@ def patch_origins(known: np.ndarray, patch: int) -> np.ndarray:
     return out
 
 
-def postprocess(images: np.ndarray, known: np.ndarray, raw: np.ndarray,
-                band: int = 1) -> np.ndarray:
-    """The paper's post-processing of the network output ``raw`` (N, H, W, C) in [0, 1].
+def band_width(shape: tuple[int, ...], classical_band: float = AUTHORS_BAND) -> float:
+    """The band in pixels for images of ``shape`` (..., H, W): ``classical_band`` px at
+    256 px scaled by min(H, W) / 256."""
+    return float(classical_band) * min(shape[-2], shape[-1]) / AUTHORS_SIZE
 
-    As the authors' code (cv.inpaint with Telea, radius 1, then cv.seamlessClone of
-    the network output into that fill), with an exact solve: the hole is filled by
-    fast marching; hole pixels within ``band`` pixels (chessboard distance) of a
-    known pixel keep that fill, which carries the surrounding colours into the hole
-    (seamlessClone erodes its mask by 3 pixels and keeps the destination there); the
-    rest of the hole is Poisson-blended (inpaint.poisson) from the network output's
-    gradients, anchored to the known pixels and the band. ``band`` 0: plain Poisson
-    blending into the known pixels. Returns float32 (N, H, W, C), known pixels exact.
+
+def classical_pixels(known: np.ndarray, classical_band: float = AUTHORS_BAND) -> np.ndarray:
+    """Bool (N, H, W): the hole pixels that keep the classical (Telea) fill.
+
+    A hole pixel keeps it iff its chessboard distance to the nearest known pixel is at
+    most :func:`band_width`, i.e. it is not in the hole eroded by a (2k+1)-square,
+    k = floor(width), as seamlessClone's erosion (k = 3 at 256 px). Images without a
+    known pixel keep nothing (postprocess leaves them to the network).
+    """
+    import cv2
+
+    known = np.asarray(known, dtype=bool)
+    width = band_width(known.shape, classical_band)
+    out = np.zeros(known.shape, dtype=bool)
+    if width < 1:
+        return out
+    for i, keep in enumerate(known):
+        if keep.all() or not keep.any():
+            continue
+        dist = cv2.distanceTransform((~keep).astype(np.uint8), cv2.DIST_C, 3)
+        out[i] = ~keep & (dist <= width)
+    return out
+
+
+def classical_fraction(known: np.ndarray, classical_band: float = AUTHORS_BAND) -> np.ndarray:
+    """Float (N,): per image, the fraction of its hole pixels that keep the classical fill
+    (the rest come from the network output); NaN for an image without a hole."""
+    known = np.asarray(known, dtype=bool)
+    holes = (~known).reshape(len(known), -1).sum(1)
+    kept = classical_pixels(known, classical_band).reshape(len(known), -1).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(holes > 0, kept / np.maximum(holes, 1), np.nan)
+
+
+def postprocess_record(size: int, classical_band: float = AUTHORS_BAND) -> dict:
+    """What glcic's post-processing does at ``size`` px, for model.json and the tables."""
+    return {"classical": f"cv2.inpaint TELEA radius {TELEA_RADIUS}",
+            "classical_band_at_256": float(classical_band),
+            "band_px": band_width((size, size), classical_band),
+            "blend": "Poisson (exact), network output as the source over the hole"}
+
+
+def postprocess(images: np.ndarray, known: np.ndarray, raw: np.ndarray,
+                classical_band: float = AUTHORS_BAND) -> np.ndarray:
+    """The authors' post-processing of the network output ``raw`` (N, H, W, C) in [0, 1].
+
+    Hole pixels of :func:`classical_pixels` (within the scaled band of a known pixel)
+    take the fast-marching fill (cv2.INPAINT_TELEA, radius 1, on the 8-bit image as the
+    authors' code); the rest of the hole is Poisson-blended (inpaint.poisson) from the
+    network output's gradients, anchored to the known pixels and the band. With no band
+    pixel (``classical_band`` 0, or 3 at 32 px) it is plain Poisson blending of the
+    network output into the known pixels. Returns float32 (N, H, W, C), known pixels exact.
     """
     import cv2
 
@@ -103,16 +170,18 @@ def postprocess(images: np.ndarray, known: np.ndarray, raw: np.ndarray,
 
     out = composite(images, known, raw)  # known pixels are the image's
     corrupted = to_uint8(out)
+    band = classical_pixels(known, classical_band)
     for i, keep in enumerate(known):
         if keep.all() or not keep.any():
             continue
-        hole = (~keep).astype(np.uint8)
-        src = corrupted[i][..., 0] if corrupted.shape[3] == 1 else corrupted[i]
-        telea = cv2.inpaint(src, hole * 255, TELEA_RADIUS, cv2.INPAINT_TELEA)
-        filled = np.where(keep[..., None], images[i],
-                          telea.reshape(images[i].shape).astype(np.float64) / 255.0)
-        anchored = cv2.distanceTransform(hole, cv2.DIST_C, 3) <= band  # known pixels + band
-        out[i] = np.clip(poisson_blend(filled, raw[i], anchored), 0.0, 1.0)
+        filled = images[i].astype(np.float64)
+        if band[i].any():
+            src = corrupted[i][..., 0] if corrupted.shape[3] == 1 else corrupted[i]
+            telea = cv2.inpaint(src, (~keep).astype(np.uint8) * 255, TELEA_RADIUS,
+                                cv2.INPAINT_TELEA)
+            filled = np.where(band[i][..., None],
+                              telea.reshape(images[i].shape).astype(np.float64) / 255.0, filled)
+        out[i] = np.clip(poisson_blend(filled, raw[i], keep | band[i]), 0.0, 1.0)
     return out
 
 
@@ -122,6 +191,7 @@ class GLCIC(InpaintMethod):
 
     learned = True
     raw_output: ClassVar[bool] = False
+    architecture_keys: ClassVar[tuple[str, ...]] = ("width", "downsamples", "dilations")
 
     def __init__(self, steps: int = 600, batch_size: int = 32, checkpoint_every: int = 200,
                  sample_every: int = 200, log_every: int = 20, flip: bool = True,
@@ -130,7 +200,7 @@ class GLCIC(InpaintMethod):
                  completion_steps: int | None = None, discriminator_steps: int | None = None,
                  optimizer: str = "adam", lr: float | None = None,
                  train_masks: dict | None = None, postprocess: bool | None = None,
-                 blend_band: int = 1) -> None:
+                 classical_band: float = AUTHORS_BAND) -> None:
         train_masks = dict(train_masks or {})
         if isinstance(dilations, str | bytes) or not all(
                 isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dilations):
@@ -143,7 +213,7 @@ class GLCIC(InpaintMethod):
             d_width=d_width, downsamples=downsamples, dilations=dilations, alpha=alpha,
             completion_steps=completion_steps, discriminator_steps=discriminator_steps,
             optimizer=optimizer, lr=lr, train_masks=train_masks, postprocess=postprocess,
-            blend_band=blend_band,
+            classical_band=classical_band,
         )
         key = f"methods.{self.name}"
         for name in ("steps", "width", "d_width"):
@@ -158,8 +228,10 @@ class GLCIC(InpaintMethod):
                                f"got {optimizer!r}")
         if lr is not None and not lr > 0:
             raise InpaintError(f"{key}.lr must be positive, got {lr!r}")
-        if isinstance(blend_band, bool) or not isinstance(blend_band, int) or blend_band < 0:
-            raise InpaintError(f"{key}.blend_band must be an integer >= 0, got {blend_band!r}")
+        if isinstance(classical_band, bool) or not isinstance(classical_band, int | float) \
+                or not 0 <= classical_band < float("inf"):
+            raise InpaintError(f"{key}.classical_band must be a number >= 0 (px at 256 px), "
+                               f"got {classical_band!r}")
         if alpha < 0:
             raise InpaintError(f"{key}.alpha must be >= 0, got {alpha!r}")
         tc, td = phase_lengths(steps, completion_steps, discriminator_steps)
@@ -195,7 +267,7 @@ class GLCIC(InpaintMethod):
         raw = self._model.predict(images, known)
         if not self.postprocess:
             return raw
-        return postprocess(images, known, raw, band=int(self.params["blend_band"]))
+        return postprocess(images, known, raw, float(self.params["classical_band"]))
 
 
 @register_method("glcic_raw")

@@ -19,6 +19,7 @@ from inpaint.methods.glcic import (
     patch_origins,
     phase_at,
     phase_lengths,
+    postprocess_record,
 )
 from inpaint.networks.glcic import CompletionNet, Discriminator
 from inpaint.training import (
@@ -155,7 +156,9 @@ def fit_glcic(method: GLCIC, data_dir: str | os.PathLike, model_dir: str | os.Pa
         "lr": method.lr_value(), "train_masks": dict(p["train_masks"]),
     }
     params = {**hp, **{k: p[k] for k in _ENGINE_KEYS},
-              "flip": bool(p["flip"]) and info.kind not in NO_FLIP_KINDS}
+              "flip": bool(p["flip"]) and info.kind not in NO_FLIP_KINDS,
+              # glcic's post-processing (glcic_raw has none), so the tables can state it
+              "postprocess": postprocess_record(size, p["classical_band"])}
     config = TrainConfig.from_params(method.model_owner(), params, **engine)
     train(lambda rt: GLCICSystem(rt, hp, info.channels, size, info.mean), images, model_dir,
           config)
