@@ -9,13 +9,20 @@ whole image; the hole is composited back. Training minimises
 with ``reconstruction: l2_band`` (the paper: squared error on the hole plus an
 ``overlap``-pixel band of known pixels around it weighted ``overlap_weight``
 = 10x) or ``l1`` (the seed's variant: mean absolute error on the hole), an
-LSGAN (the seed) or BCE (the paper) PatchGAN adversarial term, Adam with
+LSGAN (the seed) or BCE (the paper) adversarial term, Adam with
 beta1 0.5 and the generator's learning rate 10x the discriminator's (the
 official code). Training masks are drawn each step from ``mask_kinds`` (by
 default a center / box / irregular mixture, so one model serves every mask
 set; repeat a kind in the list to draw it more often). ``context_encoder_l2``
 is the paper's ablation: the same network and reconstruction loss with
 adversarial weight 0 (no discriminator).
+
+The adversary (``discriminator``): ``region`` (default, the paper's) judges
+only the hole's region: each image's hole bounding box, grown to a square
+around its centre and resampled to ``region_size`` px (default half the image
+side: the paper's 64 x 64 center of a 128 image), cut from the real image and
+from the composite (inpaint.networks.context_encoder.crop_regions); ``patch``
+(the seed's) is a PatchGAN on the whole composited image.
 
 The defaults are sized for the embedded 32 px CPU run (base 16, bottleneck
 128, 800 steps of 32: about 1.5-3 minutes on one shared core); the paper's
@@ -43,7 +50,8 @@ RECONSTRUCTIONS = ("l2_band", "l1")
 GAN_LOSSES = ("lsgan", "bce")
 NO_FLIP_KINDS = ("fonts", "chars74k")  # a mirrored character is another (or no) character
 ENGINE_KEYS = ("steps", "batch_size", "checkpoint_every", "sample_every", "log_every", "flip")
-ADVERSARIAL_KEYS = ("adv_weight", "gan_loss", "d_base", "d_lr")
+DISCRIMINATORS = ("region", "patch")
+ADVERSARIAL_KEYS = ("adv_weight", "gan_loss", "d_base", "d_lr", "discriminator", "region_size")
 _MASK_STREAM, _SAMPLE_STREAM = 11, 12  # derive_seed keys of the training / sample-grid masks
 
 
@@ -84,7 +92,8 @@ def gan_loss(logits, real: bool, kind: str = "lsgan"):
 
 @register_method("context_encoder")
 class ContextEncoder(InpaintMethod):
-    """Context Encoder (Pathak 2016): encoder-decoder + PatchGAN, 0.999 rec + 0.001 adv."""
+    """Context Encoder (Pathak 2016): encoder-decoder + hole-region (or PatchGAN)
+    discriminator, 0.999 rec + 0.001 adv."""
 
     learned = True
 
@@ -94,6 +103,7 @@ class ContextEncoder(InpaintMethod):
                  overlap: int = 1, overlap_weight: float = 10.0, rec_weight: float = 0.999,
                  adv_weight: float = 0.001, gan_loss: str = "lsgan", d_base: int = 16,
                  lr: float = 2e-4, d_lr: float = 2e-5, beta1: float = 0.5,
+                 discriminator: str = "region", region_size: int | None = None,
                  mask_kinds: Sequence[str] = ("center", "box", "irregular"),
                  mask_params: Mapping[str, Mapping] | None = None) -> None:
         from inpaint.masks import check_params
@@ -105,6 +115,14 @@ class ContextEncoder(InpaintMethod):
         if gan_loss not in GAN_LOSSES:
             raise InpaintError(f"{where}.gan_loss: {gan_loss!r} is not one of "
                                f"{', '.join(GAN_LOSSES)}")
+        if discriminator not in DISCRIMINATORS:
+            raise InpaintError(f"{where}.discriminator: {discriminator!r} is not one of "
+                               f"{', '.join(DISCRIMINATORS)}")
+        if region_size is not None and (
+                isinstance(region_size, bool) or not isinstance(region_size, int)
+                or region_size < 8 or region_size & (region_size - 1)):
+            raise InpaintError(f"{where}.region_size: expected a power of two >= 8 (or null: "
+                               f"half the image side), got {region_size!r}")
         if isinstance(mask_kinds, str) or not mask_kinds:
             raise InpaintError(f"{where}.mask_kinds: give a non-empty list of mask kinds")
         mask_params = {k: dict(v) for k, v in (mask_params or {}).items()}
@@ -122,7 +140,8 @@ class ContextEncoder(InpaintMethod):
             bottleneck=bottleneck, reconstruction=reconstruction, overlap=overlap,
             overlap_weight=float(overlap_weight), rec_weight=float(rec_weight),
             adv_weight=float(adv_weight), gan_loss=gan_loss, d_base=d_base, lr=float(lr),
-            d_lr=float(d_lr), beta1=float(beta1), mask_kinds=list(mask_kinds),
+            d_lr=float(d_lr), beta1=float(beta1), discriminator=discriminator,
+            region_size=region_size, mask_kinds=list(mask_kinds),
             mask_params=mask_params,
         )
         self._generator = None
@@ -132,14 +151,20 @@ class ContextEncoder(InpaintMethod):
     def adversarial(self) -> bool:
         return self.params["adv_weight"] > 0
 
-    def training_params(self, dataset_kind: str) -> dict:
-        """The config block for TrainConfig.from_params: no flips for characters, and
-        no discriminator settings (nor their hash) without an adversarial term."""
+    def training_params(self, dataset_kind: str, size: int | None = None) -> dict:
+        """The config block for TrainConfig.from_params (and model.json's hparams): no flips
+        for characters, no discriminator settings (nor their hash) without an adversarial
+        term, no region_size for the patch discriminator, and region_size resolved to half
+        the image ``size`` when it is null."""
         params = dict(self.params)
         params["flip"] = params["flip"] and dataset_kind not in NO_FLIP_KINDS
         if not self.adversarial:
             for key in ADVERSARIAL_KEYS[1:]:
                 params.pop(key)
+        elif params["discriminator"] == "patch":
+            params.pop("region_size")
+        elif params["region_size"] is None and size is not None:
+            params["region_size"] = size // 2
         return params
 
     def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
@@ -150,10 +175,11 @@ class ContextEncoder(InpaintMethod):
         _, images = load_split(data_dir, "train")
         if len(images) == 0:
             raise InpaintError(f"{data_dir}: the train split is empty; {self.name} needs images")
-        config = TrainConfig.from_params(self.name, self.training_params(info.kind), **engine)
+        params = self.training_params(info.kind, info.size)
+        config = TrainConfig.from_params(self.name, params, **engine)
         fill = [2.0 * m - 1.0 for m in info.mean]
         system = _system_class()
-        train(lambda rt: system(rt, self.params, info.size, info.channels, fill),
+        train(lambda rt: system(rt, params, info.size, info.channels, fill),
               images, model_dir, config)
 
     def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
@@ -238,12 +264,19 @@ def _system_class():
     free of torch."""
     import torch
 
-    from inpaint.networks.context_encoder import Generator, PatchDiscriminator
+    from inpaint.networks.context_encoder import (
+        Generator,
+        PatchDiscriminator,
+        RegionDiscriminator,
+        crop_regions,
+        hole_boxes,
+    )
     from inpaint.training import TrainingSystem, derive_seed
     from inpaint.training.masks import to_tensor, training_masks
 
     class ContextEncoderSystem(TrainingSystem):
-        """Generator (+ PatchGAN discriminator when adv_weight > 0), Adam, mixed masks."""
+        """Generator (+ region or PatchGAN discriminator when adv_weight > 0), Adam, mixed
+        masks. ``params`` as training_params returns them (region_size resolved)."""
 
         value_range = (-1.0, 1.0)
 
@@ -260,7 +293,11 @@ def _system_class():
             self.optimizers["generator"] = torch.optim.Adam(g.parameters(), self.p["lr"],
                                                             betas=betas)
             if self.adversarial:
-                d = PatchDiscriminator(size, channels, self.p["d_base"]).to(self.device)
+                if self.p["discriminator"] == "region":
+                    d = RegionDiscriminator(self.p["region_size"], channels, self.p["d_base"])
+                else:
+                    d = PatchDiscriminator(size, channels, self.p["d_base"])
+                d = d.to(self.device)
                 self.modules["discriminator"] = d
                 self.optimizers["discriminator"] = torch.optim.Adam(d.parameters(),
                                                                     self.p["d_lr"], betas=betas)
@@ -270,6 +307,16 @@ def _system_class():
             known = training_masks(rng, n, self.size, self.p["mask_kinds"],
                                    self.p["mask_params"])
             return to_tensor(known, self.device)
+
+        def judged(self, real: torch.Tensor, comp: torch.Tensor, known: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+            """What the discriminator sees of the real and the composited images: the hole
+            regions (same boxes in both) for ``region``, the whole images for ``patch``."""
+            if self.p["discriminator"] == "patch":
+                return real, comp
+            boxes = hole_boxes(known)
+            side = self.p["region_size"]
+            return crop_regions(real, boxes, side), crop_regions(comp, boxes, side)
 
         def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
             p, rt = self.p, self.runtime
@@ -283,16 +330,18 @@ def _system_class():
             adv = torch.zeros((), device=self.device)
             if self.adversarial:
                 d, opt_d = self.modules["discriminator"], self.optimizers["discriminator"]
+                real_seen, fake_seen = self.judged(batch, comp, known)
                 d.requires_grad_(True)
                 with rt.autocast():
-                    loss_d = 0.5 * (gan_loss(d(batch).float(), True, p["gan_loss"])
-                                    + gan_loss(d(comp.detach()).float(), False, p["gan_loss"]))
+                    loss_d = 0.5 * (gan_loss(d(real_seen).float(), True, p["gan_loss"])
+                                    + gan_loss(d(fake_seen.detach()).float(), False,
+                                               p["gan_loss"]))
                 opt_d.zero_grad(set_to_none=True)
                 rt.scaler.backward(loss_d)
                 rt.scaler.step(opt_d)
                 d.requires_grad_(False)
                 with rt.autocast():
-                    adv = gan_loss(d(comp).float(), True, p["gan_loss"])
+                    adv = gan_loss(d(fake_seen).float(), True, p["gan_loss"])
                 losses.update(adv=adv.item(), d=loss_d.item())
             rec = reconstruction_loss(pred, batch, known, p["reconstruction"], p["overlap"],
                                       p["overlap_weight"])

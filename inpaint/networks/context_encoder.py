@@ -8,11 +8,24 @@ convolutions down to 4 x 4, a wide 4x4 bottleneck (a 4x4 convolution to a
 tanh. Batch norm everywhere except the first and last layers, LeakyReLU(0.2)
 in the encoder and ReLU in the decoder, weights N(0, 0.02) as in DCGAN.
 
-Discriminator: a PatchGAN (the seed's choice) on the whole composited image:
-L strided 4x4 convolutions, then a 3x3 convolution to one logit per 4 x 4
-patch cell (receptive field 38 px at 32 px). Holes of any shape and position
-(the training mixture) sit under some patches, so no crop around the hole is
-needed, unlike the paper's discriminator on the center region only.
+Discriminators, chosen by the method's ``discriminator`` key:
+
+* ``region`` (the paper's): the official train.lua's netD judges only the
+  64 x 64 center region of a 128 x 128 image (the real center vs the
+  generator's prediction of it). For holes of any shape and position,
+  ``crop_regions`` takes each image's hole bounding box, grows it to a square
+  of side max(height, width) around the box centre (shifted to stay inside the
+  image), and resamples it to a fixed ``side`` x ``side`` (half the image side
+  by default: 64 at 128 px, exactly the paper's crop for the center hole) with
+  torchvision's ``roi_align`` (bilinear, averaging ceil(box / side)^2 samples
+  per output pixel when shrinking; differentiable, batched). A crop of the
+  composited image holds the prediction on hole pixels and the real image on
+  known pixels of the box. ``RegionDiscriminator`` is the official DCGAN-style
+  netD at that side: strided 4x4 convolutions down to 4 x 4, then a 4x4
+  convolution to one logit.
+* ``patch`` (the seed's choice): a PatchGAN on the whole composited image:
+  L strided 4x4 convolutions, then a 3x3 convolution to one logit per 4 x 4
+  patch cell (receptive field 38 px at 32 px).
 """
 
 from __future__ import annotations
@@ -108,3 +121,68 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.net(image)
+
+
+class RegionDiscriminator(nn.Module):
+    """region (N, C, side, side) in [-1, 1] -> logits (N, 1): the official netD at ``side``."""
+
+    def __init__(self, side: int = 16, channels: int = 3, base: int = 64) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = channels
+        for i, w in enumerate(_widths(base, levels(side))):
+            layers.append(nn.Conv2d(cin, w, 4, 2, 1, bias=i == 0))
+            if i > 0:
+                layers.append(nn.BatchNorm2d(w))
+            layers.append(nn.LeakyReLU(0.2, inplace=True))
+            cin = w
+        layers.append(nn.Conv2d(cin, 1, 4, 1, 0))
+        self.side = side
+        self.net = nn.Sequential(*layers)
+        self.apply(init_weights)
+
+    def forward(self, region: torch.Tensor) -> torch.Tensor:
+        return self.net(region).flatten(1)
+
+
+def hole_boxes(known: torch.Tensor) -> torch.Tensor:
+    """Square boxes around each image's hole, float (N, 4) as (x0, y0, x1, y1) in pixel-edge
+    coordinates (pixel i spans [i, i + 1)), for masks (N, 1, H, W) with 1 = known.
+
+    The hole's bounding box grows to a square of side max(height, width) centred on it,
+    shifted to stay inside the image (a box wider than a non-square image is clipped to it);
+    an image without a hole gets the whole image.
+    """
+    h, w = known.shape[-2:]
+    hole = known[:, 0] < 0.5
+    rows, cols = hole.any(2), hole.any(1)  # (N, H), (N, W)
+    has_hole = rows.any(1)
+    iy = torch.arange(h, device=known.device)
+    ix = torch.arange(w, device=known.device)
+    big = max(h, w)
+    y0 = torch.where(rows, iy, big).amin(1)
+    y1 = torch.where(rows, iy, -1).amax(1) + 1
+    x0 = torch.where(cols, ix, big).amin(1)
+    x1 = torch.where(cols, ix, -1).amax(1) + 1
+    full_h, full_w = torch.full_like(y0, h), torch.full_like(x0, w)
+    y0, y1 = torch.where(has_hole, y0, 0), torch.where(has_hole, y1, full_h)
+    x0, x1 = torch.where(has_hole, x0, 0), torch.where(has_hole, x1, full_w)
+    side = torch.maximum(y1 - y0, x1 - x0)
+    sy, sx = side.clamp(max=h), side.clamp(max=w)
+    top = (y0 - (sy - (y1 - y0)) // 2).clamp(min=0)
+    top = torch.minimum(top, h - sy)
+    left = (x0 - (sx - (x1 - x0)) // 2).clamp(min=0)
+    left = torch.minimum(left, w - sx)
+    return torch.stack([left, top, left + sx, top + sy], 1).float()
+
+
+def crop_regions(image: torch.Tensor, boxes: torch.Tensor, side: int) -> torch.Tensor:
+    """Each image's box (from ``hole_boxes``) resampled to (N, C, side, side): bilinear
+    ``roi_align`` with pixel-centre alignment, so a box of exactly ``side`` px is copied
+    pixel for pixel; differentiable with respect to ``image``."""
+    from torchvision.ops import roi_align
+
+    index = torch.arange(len(image), device=image.device, dtype=image.dtype)[:, None]
+    rois = torch.cat([index, boxes.to(image.dtype)], 1)
+    return roi_align(image, rois, output_size=side, spatial_scale=1.0, sampling_ratio=-1,
+                     aligned=True)
