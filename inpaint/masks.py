@@ -1,4 +1,6 @@
-"""Mask sets: center, box, irregular (free-form strokes), pixels and half.
+"""Mask sets: center, box, irregular (free-form strokes), pixels and half; LaMa's
+protocols lama_thin / lama_medium / lama_thick (inpaint.masks_lama) and masks read
+from a folder, kind folder (inpaint.masks_folder).
 
 Convention (DESIGN.md §3): an 8-bit PNG of the image size, 255 = known pixel,
 0 = hole. Generators return bool arrays, True = known. Every mask is seeded
@@ -20,6 +22,7 @@ import pandas as pd
 
 from inpaint.errors import InpaintError
 from inpaint.io import atomic_dir, read_mask, save_png
+from inpaint.masks_folder import DEFAULTS as FOLDER_DEFAULTS
 
 MaskFn = Callable[[np.random.Generator, int], np.ndarray]
 
@@ -34,6 +37,12 @@ DEFAULTS: dict[str, dict] = {
     },
     "pixels": {"p": 0.8},
     "half": {"fraction": 0.5},
+    # LaMa's protocols: parameters fixed by LaMa's configs (inpaint.masks_lama)
+    "lama_thin": {},
+    "lama_medium": {},
+    "lama_thick": {},
+    # masks from files; its own keys and checks (inpaint.masks_folder)
+    "folder": FOLDER_DEFAULTS,
 }
 HALF_SIDES = ("left", "right", "top", "bottom")
 
@@ -152,6 +161,10 @@ def check_params(maskset: str, params: dict) -> dict:
             f"masks.{maskset}.kind: unknown mask kind {kind!r}; expected one of "
             f"{', '.join(DEFAULTS)}"
         )
+    if kind == "folder":
+        from inpaint.masks_folder import check_folder_params
+
+        return check_folder_params(maskset, params)
     merged = {**DEFAULTS[kind], **{k: v for k, v in params.items() if k != "kind"}}
     unknown = sorted(set(merged) - set(DEFAULTS[kind]))
     if unknown:
@@ -183,28 +196,58 @@ def make_mask(kind: str, params: dict, rng: np.random.Generator, size: int) -> n
         return pixels_mask(rng, size, **params)
     if kind == "half":
         return half_mask(rng, size, **params)
+    if kind.startswith("lama_"):
+        from inpaint.masks_lama import lama_mask
+
+        return lama_mask(rng, size, kind)
+    if kind == "folder":
+        raise InpaintError("folder masks are read as a set (generate_maskset), "
+                           "not drawn one by one")
     raise InpaintError(f"unknown mask kind {kind!r}")
 
 
 def generate_maskset(image_ids: list[str], size: int, dataset: str, maskset: str, params: dict,
                      seed: int) -> dict[str, np.ndarray]:
     full = check_params(maskset, params)
+    if full["kind"] == "folder":
+        from inpaint.masks_folder import folder_maskset
+
+        return folder_maskset(image_ids, size, dataset, maskset, full, seed)[0]
     return {
         image_id: make_mask(full["kind"], full, mask_rng(seed, dataset, maskset, image_id), size)
         for image_id in image_ids
     }
 
 
-def write_maskset(out_dir: str | os.PathLike, masks: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Write {image_id}.png (255 known / 0 hole) and manifest.csv atomically."""
+def write_maskset(out_dir: str | os.PathLike, masks: dict[str, np.ndarray],
+                  extra: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Write {image_id}.png (255 known / 0 hole) and manifest.csv atomically.
+
+    ``extra`` adds columns per image id after image_id, hole_ratio (e.g. a folder
+    mask set's source file, assignment and hole-ratio bin)."""
     rows = []
     with atomic_dir(out_dir) as tmp:
         for image_id, known in masks.items():
             save_png(tmp / f"{image_id}.png", np.where(known, 255, 0).astype(np.uint8))
-            rows.append({"image_id": image_id, "hole_ratio": float(1.0 - known.mean())})
-        manifest = pd.DataFrame(rows, columns=["image_id", "hole_ratio"])
+            rows.append({"image_id": image_id, "hole_ratio": float(1.0 - known.mean()),
+                         **(extra or {}).get(image_id, {})})
+        columns = ["image_id", "hole_ratio"]
+        columns += [c for c in (rows[0] if rows else {}) if c not in columns]
+        manifest = pd.DataFrame(rows, columns=columns)
         manifest.to_csv(tmp / "manifest.csv", index=False)
     return manifest
+
+
+def build_maskset(out_dir: str | os.PathLike, image_ids: list[str], size: int, dataset: str,
+                  maskset: str, params: dict, seed: int) -> pd.DataFrame:
+    """Generate (or, for kind folder, read) a mask set and write it with its manifest."""
+    full = check_params(maskset, params)
+    if full["kind"] == "folder":
+        from inpaint.masks_folder import folder_maskset
+
+        masks, extra = folder_maskset(image_ids, size, dataset, maskset, full, seed)
+        return write_maskset(out_dir, masks, extra)
+    return write_maskset(out_dir, generate_maskset(image_ids, size, dataset, maskset, full, seed))
 
 
 def load_maskset(mask_dir: str | os.PathLike, image_ids: list[str],
