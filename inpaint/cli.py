@@ -76,12 +76,12 @@ def cmd_prepare_data(args) -> None:
 
 def cmd_make_masks(args) -> None:
     from inpaint.data.store import load_info, load_split
-    from inpaint.masks import generate_maskset, write_maskset
+    from inpaint.masks import build_maskset
 
     info = load_info(args.data)
     ids, _ = load_split(args.data, "test")
-    masks = generate_maskset(ids, info.size, args.dataset, args.maskset, args.params, args.seed)
-    manifest = write_maskset(args.out, masks)
+    manifest = build_maskset(args.out, ids, info.size, args.dataset, args.maskset, args.params,
+                             args.seed)
     print(f"{args.dataset}/{args.maskset}: {len(manifest)} masks, "
           f"mean hole ratio {manifest.hole_ratio.mean():.3f}")
 

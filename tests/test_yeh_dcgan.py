@@ -67,6 +67,7 @@ def tiny_dataset(path, kind="faces", channels=3, n_train=48):
 
 TINY = {"steps": 6, "batch_size": 8, "base": 8, "nz": 16, "sample_every": 3,
         "checkpoint_every": 3, "search_steps": 5, "restarts": 2}
+ARCH = {k: TINY[k] for k in ("nz", "base")}  # what a config must repeat to load the model
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_complete_keeps_known_pixels_and_raw_variant_shares_the_model(trained):
     known = np.random.default_rng(2).random(images.shape[:3]) > 0.8
     outs = {}
     for name in ("yeh_dcgan", "yeh_dcgan_raw"):
-        method = get_method(name, search_steps=5, restarts=2)
+        method = get_method(name, **ARCH, search_steps=5, restarts=2)
         method.load(model, device="cpu")
         outs[name] = complete_batch(method, images, known)
         assert np.array_equal(outs[name][known], images[known])
@@ -145,14 +146,14 @@ def test_cli_complete_and_generate(trained, tmp_path):
     mask = np.full(image.shape[:2], 255, np.uint8)
     mask[4:12, 4:12] = 0
     save_png(tmp_path / "mask.png", mask)
-    params = json.dumps({"search_steps": 3, "restarts": 1})
+    params = json.dumps({**ARCH, "search_steps": 3, "restarts": 1})
     assert main(["complete", "--method", "yeh_dcgan", "--model", str(model), "--image",
                  str(data / "test" / "t0.png"), "--mask", str(tmp_path / "mask.png"),
                  "--out", str(tmp_path / "done.png"), "--params", params]) == 0
     done = read_image(tmp_path / "done.png")
     assert np.array_equal(done[mask == 255], image[mask == 255])
     assert main(["generate", "--method", "yeh_dcgan", "--model", str(model), "--n", "6",
-                 "--out", str(tmp_path / "grid.png")]) == 0
+                 "--out", str(tmp_path / "grid.png"), "--params", json.dumps(ARCH)]) == 0
     assert read_image(tmp_path / "grid.png").shape[0] > SIZE
 
 
@@ -196,7 +197,7 @@ def test_one_search_completes_both_the_blended_and_the_raw_variant(trained, tmp_
                  "--params", json.dumps({"kind": "pixels", "p": 0.8}), "--seed", "0",
                  "--out", str(masks)]) == 0
     common = ["--data", str(data), "--masks", str(masks), "--model", str(model),
-              "--device", "cpu", "--params", json.dumps({"search_steps": 4, "restarts": 2})]
+              "--device", "cpu", "--params", json.dumps({**ARCH, "search_steps": 4, "restarts": 2})]
     assert main(["complete-set", "--method", "yeh_dcgan", *common,
                  "--out", str(tmp_path / "both"), "--raw-out", str(tmp_path / "both_raw")]) == 0
     for name in ("yeh_dcgan", "yeh_dcgan_raw"):

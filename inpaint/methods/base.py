@@ -32,10 +32,19 @@ class InpaintMethod(ABC):
     # same pass (yeh_dcgan: one latent search, blended and not); the workflow then
     # completes both in one job when their config blocks are equal.
     completes_raw_variant: ClassVar[bool] = False
+    # Learned methods: the hyper-parameters of the networks ``load`` builds. They are read
+    # from the trained model's model.json; a config that changed one is an error.
+    architecture_keys: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def model_owner(cls) -> str:
         return cls.shares_model_with or cls.name
+
+    @classmethod
+    def pretrained_inputs(cls, params: dict) -> list[str]:
+        """Pretrained files that training with ``params`` reads (e.g. pconv's VGG16
+        weights): the workflow's train rule takes them as inputs, so a rule makes them first."""
+        return []
 
     def __init__(self, **params) -> None:
         self.params = params

@@ -42,7 +42,6 @@ from pathlib import Path
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.io import read_json
 from inpaint.methods.base import InpaintMethod
 from inpaint.methods.registry import register_method
 
@@ -96,6 +95,7 @@ class ContextEncoder(InpaintMethod):
     discriminator, 0.999 rec + 0.001 adv."""
 
     learned = True
+    architecture_keys = ("base", "bottleneck")  # the generator's
 
     def __init__(self, steps: int = 800, batch_size: int = 32, checkpoint_every: int = 200,
                  sample_every: int = 200, log_every: int = 25, flip: bool = True,
@@ -183,23 +183,20 @@ class ContextEncoder(InpaintMethod):
               images, model_dir, config)
 
     def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
+        from inpaint.methods.model_record import trained_architecture
         from inpaint.networks.context_encoder import Generator
-        from inpaint.training import LAST_CHECKPOINT, MODEL_JSON, load_checkpoint, resolve_device
+        from inpaint.training import LAST_CHECKPOINT, load_checkpoint, resolve_device
         from inpaint.training.checkpoint import load_modules
 
+        # the generator of model.json; a config that changed base or bottleneck is an error
+        record = trained_architecture(model_dir, self, self.architecture_keys)
+        size, channels = int(record["image_size"][0]), int(record["channels"])
         path = Path(model_dir) / LAST_CHECKPOINT
-        ckpt = load_checkpoint(path, expected={"method": self.name})
-        info = Path(model_dir) / MODEL_JSON
-        if info.is_file():
-            trained = read_json(info, "model record").get("hparams", {})
-            for key in ("base", "bottleneck"):
-                if key in trained and trained[key] != self.params[key]:
-                    raise InpaintError(
-                        f"{model_dir} was trained with {key}={trained[key]!r}, but "
-                        f"methods.{self.name}.{key} is {self.params[key]!r}"
-                    )
-        size, channels = int(ckpt["meta"]["image_size"][0]), int(ckpt["meta"]["channels"])
-        generator = Generator(size, channels, self.params["base"], self.params["bottleneck"])
+        ckpt = load_checkpoint(path, expected={
+            "method": self.model_owner(), "image_size": [size, size], "channels": channels,
+            "config_hash": record["config_hash"]})
+        hp = record["hparams"]
+        generator = Generator(size, channels, hp["base"], hp["bottleneck"])
         states = {k: v for k, v in ckpt["modules"].items() if k == "generator"}
         load_modules(path, {"generator": generator}, states)
         self._device = resolve_device(device)

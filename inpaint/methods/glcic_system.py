@@ -12,7 +12,6 @@ from torch.nn import functional as F
 
 from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
-from inpaint.io import read_json
 from inpaint.methods.glcic import (
     GLCIC,
     NO_FLIP_KINDS,
@@ -24,7 +23,6 @@ from inpaint.methods.glcic import (
 from inpaint.networks.glcic import CompletionNet, Discriminator
 from inpaint.training import (
     LAST_CHECKPOINT,
-    MODEL_JSON,
     Runtime,
     TrainConfig,
     TrainingSystem,
@@ -38,7 +36,6 @@ from inpaint.training.masks import to_tensor, training_masks
 _MASK_STREAM = 5  # derive_seed(seed, _MASK_STREAM, step): the training masks of a step
 _SAMPLE_STREAM = 6  # the masks of the sample grids
 _ENGINE_KEYS = ("steps", "batch_size", "checkpoint_every", "sample_every", "log_every")
-_ARCH_KEYS = ("width", "d_width", "downsamples", "dilations")
 
 
 def crop(images: torch.Tensor, origins: np.ndarray, patch: int) -> torch.Tensor:
@@ -186,19 +183,12 @@ class _Model:
 
 def load_glcic(method: GLCIC, model_dir: str | os.PathLike, device: str) -> _Model:
     """The completion network of a finished training run (architecture from model.json)."""
+    from inpaint.methods.model_record import trained_architecture
+
     model_dir = Path(model_dir)
-    info_path = model_dir / MODEL_JSON
-    if not info_path.is_file():
-        raise InpaintError(f"{model_dir} has no {MODEL_JSON}: glcic training did not finish there")
-    info = read_json(info_path, "model record")
     owner = method.model_owner()
-    if info.get("method") != owner:
-        raise InpaintError(f"{info_path} is a model of {info.get('method')!r}, not {owner!r}")
-    hp = info["hparams"]
-    missing = [k for k in _ARCH_KEYS if k not in hp]
-    if missing:
-        raise InpaintError(f"{info_path}: hparams lack {missing}")
-    net = build_net(hp, int(info["channels"]))
+    info = trained_architecture(model_dir, method, method.architecture_keys)
+    net = build_net(info["hparams"], int(info["channels"]))
     load_weights(model_dir / LAST_CHECKPOINT, {"completion": net},
                  expected={"method": owner, "image_size": info["image_size"],
                            "channels": info["channels"], "config_hash": info["config_hash"]})

@@ -1,16 +1,22 @@
 """Partial-convolution U-Net (Liu et al. 2018) and its plain-convolution ablation.
 
 ``pconv``: a U-Net of partial convolutions with a mask update in every layer, trained on
-irregular free-form masks with L_valid + 6 L_hole + 0.1 L_tv, plus 0.05 L_perc +
-120 (L_style_out + L_style_comp) when VGG16 ImageNet weights are on disk (the config's
-``vgg16_weights`` or torchvision's cache); without them the run says so, records
-``perceptual_loss: "off: <reason>"`` in model.json and the checkpoint, and trains
-without those terms (never with random VGG weights). Adam 2e-4, then an optional
-fine-tune (``finetune_steps``, the last steps of ``steps``) at 5e-5 with encoder
-batch norm frozen. No post-processing: the output is composited with the known pixels.
+irregular free-form masks with the paper's full loss by default:
+L_valid + 6 L_hole + 0.05 L_perc + 120 (L_style_out + L_style_comp) + 0.1 L_tv
+(``w_valid``, ``w_hole``, ``w_perc``, ``w_style``, ``w_tv``; a weight of 0 drops its term).
+L_perc and L_style use ImageNet VGG16 pool1-3 features (inpaint.pretrained.vgg: the
+config's ``vgg16_weights``, else torchvision's cached file, else
+resources/pretrained/vgg16_imagenet.pt, which the workflow makes before training). With
+``perceptual: false``, or when no weight file exists outside the workflow, the run trains
+without them, says so on stderr and records it in model.json (``perceptual_loss``,
+``loss_terms``); the tables then footnote its rows (inpaint.loss_notes). Never random VGG
+weights. Adam 2e-4, then fine-tuning at ``finetune_lr`` 5e-5 with encoder batch norm frozen
+for the last ``finetune_steps`` steps (default: the last third, :data:`FINETUNE_SHARE`;
+0 turns it off). No post-processing: the output is composited with the known pixels.
 
 ``pconv_plainconv``: the same U-Net with ordinary convolutions, given the image with its
-holes filled with the dataset mean plus the mask channel (the paper's "Conv" ablation).
+holes filled with the dataset mean plus the mask channel (the paper's "Conv" ablation),
+trained with the same loss and schedule.
 
 Architecture knobs: ``base_channels`` (paper 64), ``depth`` (default from the image
 size: 32 px -> 5 levels, 512 px -> the paper's 8), ``kernels`` (encoder kernel sizes,
@@ -35,31 +41,55 @@ from inpaint.masks import check_params
 from inpaint.methods.base import InpaintMethod
 from inpaint.methods.registry import register_method
 
-# basename of torchvision.models.VGG16_Weights.IMAGENET1K_V1.url (a test checks it)
-VGG16_WEIGHTS = "vgg16-397923af.pth"
 NO_FLIP_KINDS = ("fonts", "chars74k")  # mirrored characters are other (or no) characters
+FINETUNE_SHARE = 1 / 3  # default fine-tuning phase: the last third of the steps
+# The paper's loss terms and weights (Liu et al. 2018, eq. 7); model.json records both these
+# and the terms a run trained with (inpaint.loss_notes footnotes rows that lack some).
+PAPER_LOSS = {"valid": 1.0, "hole": 6.0, "perc": 0.05, "style_out": 120.0,
+              "style_comp": 120.0, "tv": 0.1}
+VGG_TERMS = ("perc", "style_out", "style_comp")
+
+
+def finetune_steps(value: int | None, steps: int) -> int:
+    """Steps of the fine-tuning phase: ``value``, or :data:`FINETUNE_SHARE` of ``steps``."""
+    return int(steps * FINETUNE_SHARE) if value is None else value
+
+
+def loss_weights(params: dict) -> dict[str, float]:
+    """Weight of every paper loss term in a method's hyper-parameters (0: not trained)."""
+    return {"valid": params["w_valid"], "hole": params["w_hole"], "perc": params["w_perc"],
+            "style_out": params["w_style"], "style_comp": params["w_style"],
+            "tv": params["w_tv"]}
+
+
+def wants_vgg(params: dict) -> bool:
+    """Whether the perceptual or style terms are asked for (and so VGG16 weights needed)."""
+    return bool(params["perceptual"]) and any(loss_weights(params)[t] for t in VGG_TERMS)
 
 
 def vgg16_weights_status(path: str | None, enabled: bool = True) -> tuple[Path | None, str]:
     """(weight file or None, "on: ..." / "off: <reason>") for the perceptual and style losses.
 
-    An explicit ``path`` must exist; otherwise torchvision's cache is looked up
-    ($TORCH_HOME/hub/checkpoints/vgg16-397923af.pth) without importing torch.
+    An explicit ``path`` must exist; otherwise torchvision's cache, then the converted
+    resources/pretrained/vgg16_imagenet.pt (inpaint.pretrained.imagenet.resolve_path),
+    without importing torch.
     """
-    from inpaint.metrics import torch_hub_dir
+    from inpaint.pretrained.imagenet import resolve_path
 
     if not enabled:
-        return None, "off: disabled in the config (perceptual: false)"
+        return None, ("off: disabled in the config (perceptual: false or w_perc = "
+                      "w_style = 0)")
     if path is not None:
         file = Path(path).expanduser()
         if not file.is_file():
             raise InpaintError(f"vgg16_weights: no such file {file}")
         return file, f"on: VGG16 ImageNet weights {file}"
-    file = torch_hub_dir() / "checkpoints" / VGG16_WEIGHTS
+    file = resolve_path("vgg16")
     if file.is_file():
-        return file, f"on: VGG16 ImageNet weights {file} (torchvision cache)"
+        return file, f"on: VGG16 ImageNet weights {file}"
     return None, (f"off: no VGG16 ImageNet weights (neither vgg16_weights in the config nor "
-                  f"{file}); trained without L_perc and L_style")
+                  f"{file}; make it with `inpaint fetch-weights imagenet`); trained without "
+                  f"L_perc and L_style")
 
 
 @register_method("pconv")
@@ -68,13 +98,14 @@ class PConv(InpaintMethod):
 
     learned = True
     partial: ClassVar[bool] = True
+    architecture_keys: ClassVar[tuple[str, ...]] = ("base_channels", "depth", "kernels")
 
     def __init__(self, steps: int = 1500, batch_size: int = 16, checkpoint_every: int = 500,
                  sample_every: int = 500, log_every: int = 50, flip: bool = True,
                  base_channels: int = 32, depth: int | None = None,
                  kernels: list[int] | None = None, lr: float = 2e-4,
-                 finetune_steps: int = 0, finetune_lr: float = 5e-5, w_valid: float = 1.0,
-                 w_hole: float = 6.0, w_tv: float = 0.1, w_perc: float = 0.05,
+                 finetune_steps: int | None = None, finetune_lr: float = 5e-5,
+                 w_valid: float = 1.0, w_hole: float = 6.0, w_tv: float = 0.1, w_perc: float = 0.05,
                  w_style: float = 120.0, perceptual: bool = True,
                  vgg16_weights: str | None = None, mask_kinds: list[str] | None = None,
                  mask_params: dict | None = None, mask_pool: int = 2048) -> None:
@@ -90,9 +121,15 @@ class PConv(InpaintMethod):
             mask_kinds=mask_kinds, mask_params=mask_params, mask_pool=mask_pool,
         )
         key = f"methods.{self.name}"
-        if not isinstance(finetune_steps, int) or not 0 <= finetune_steps < steps:
-            raise InpaintError(f"{key}.finetune_steps must be an integer in [0, steps), "
+        if finetune_steps is not None and (isinstance(finetune_steps, bool) or not isinstance(
+                finetune_steps, int) or not 0 <= finetune_steps < steps):
+            raise InpaintError(f"{key}.finetune_steps must be an integer in [0, steps) or null "
+                               f"(the last {FINETUNE_SHARE:.3g} of the steps), "
                                f"got {finetune_steps!r}")
+        for name in ("w_valid", "w_hole", "w_tv", "w_perc", "w_style"):
+            weight = self.params[name]
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+                raise InpaintError(f"{key}.{name} must be a number >= 0, got {weight!r}")
         if not isinstance(base_channels, int) or base_channels < 1:
             raise InpaintError(f"{key}.base_channels must be a positive integer")
         if not isinstance(mask_pool, int) or mask_pool < 0:
@@ -106,6 +143,14 @@ class PConv(InpaintMethod):
         for kind in mask_kinds:
             check_params(f"{key}.mask_params.{kind}", {"kind": kind, **mask_params.get(kind, {})})
         self._model = None
+
+    @classmethod
+    def pretrained_inputs(cls, params: dict) -> list[str]:
+        """The VGG16 weight file training reads (none with the VGG terms turned off)."""
+        from inpaint.pretrained.imagenet import resolve_path
+
+        hp = cls(**params).params
+        return [str(resolve_path("vgg16", hp["vgg16_weights"]))] if wants_vgg(hp) else []
 
     def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
         from inpaint.methods.pconv_system import fit_pconv

@@ -19,7 +19,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
-from inpaint.io import read_json
 from inpaint.methods.base import InpaintMethod
 from inpaint.methods.registry import register_method
 
@@ -55,6 +54,7 @@ class YehDCGAN(InpaintMethod):
     completes_raw_variant = True
 
     learned = True
+    architecture_keys = ("nz", "base")
 
     def __init__(self, steps: int = 1200, batch_size: int = 64, checkpoint_every: int = 500,
                  sample_every: int = 500, log_every: int = 10, flip: bool = True,
@@ -109,16 +109,12 @@ class YehDCGAN(InpaintMethod):
         train(build, images, model_dir, config)
 
     def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
+        from inpaint.methods.model_record import trained_architecture
         from inpaint.networks.yeh_dcgan import Discriminator, Generator
-        from inpaint.training import LAST_CHECKPOINT, MODEL_JSON, load_weights, resolve_device
+        from inpaint.training import LAST_CHECKPOINT, load_weights, resolve_device
 
-        info_path = Path(model_dir) / MODEL_JSON
-        if not info_path.is_file():
-            raise InpaintError(f"{model_dir}: no {MODEL_JSON}; train {self.model_owner()} first")
-        info = read_json(info_path, "model record")
-        if info.get("method") != self.model_owner():
-            raise InpaintError(f"{model_dir} holds a {info.get('method')!r} model, "
-                               f"not {self.model_owner()!r}")
+        # a config that changed nz or base is an error naming both values
+        info = trained_architecture(model_dir, self, self.architecture_keys)
         size, channels = int(info["image_size"][0]), int(info["channels"])
         hp = info["hparams"]  # architecture comes from the trained model, not this config
         self.device = resolve_device(device)
@@ -126,7 +122,7 @@ class YehDCGAN(InpaintMethod):
         d = Discriminator(size, channels, hp["base"])
         load_weights(Path(model_dir) / LAST_CHECKPOINT, {"generator": g, "discriminator": d},
                      expected={"method": self.model_owner(), "image_size": [size, size],
-                               "channels": channels})
+                               "channels": channels, "config_hash": info["config_hash"]})
         for net in (g, d):
             net.to(self.device).eval()
             for param in net.parameters():
