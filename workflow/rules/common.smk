@@ -94,6 +94,12 @@ def maskset_params(wildcards):
     return quoted_json(config["masks"][wildcards.maskset])
 
 
+def maskset_folder(wildcards):
+    """A `folder` mask set's folder, so that changing it remakes the set."""
+    block = config["masks"][wildcards.maskset]
+    return [block["path"]] if block.get("kind") == "folder" else []
+
+
 def base_method(wildcards):
     """The method of a run (`pconv.seed1` -> `pconv`)."""
     return split_run(wildcards.method)[0]

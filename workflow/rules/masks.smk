@@ -1,6 +1,7 @@
 rule make_masks:
     input:
-        "results/data/{dataset}",
+        data="results/data/{dataset}",
+        folder=maskset_folder,
     output:
         directory("results/masks/{dataset}/{maskset}"),
     params:
@@ -15,6 +16,6 @@ rule make_masks:
     conda:
         "../envs/inpaint.yaml"
     shell:
-        "python -m inpaint make-masks --data {input} --dataset {wildcards.dataset}"
+        "python -m inpaint make-masks --data {input.data} --dataset {wildcards.dataset}"
         " --maskset {wildcards.maskset} --params {params.block} --seed {params.seed}"
         " --out {output} > {log} 2>&1"
