@@ -14,7 +14,7 @@ import pandas as pd
 
 from inpaint.data.store import load_info, load_split
 from inpaint.masks import generate_maskset
-from inpaint.methods import InpaintMethod, complete_batch
+from inpaint.methods import InpaintMethod, complete_batch, complete_batch_with_raw
 
 DEFAULT_MASKSETS = {
     "center": {"kind": "center", "scale": 0.5},
@@ -36,28 +36,43 @@ def validation_frame(method: InpaintMethod, data_dir: str | os.PathLike,
     score_images' columns (psnr, psnr_hole, ssim, ssim_hole, l1, l2, l1_hole,
     l2_hole; no LPIPS), PSNR as measured (inf for an exact fill).
     """
+    return validation_frames(method, data_dir, masksets, seed, n, batch_size)[0]
+
+
+def validation_frames(method: InpaintMethod, data_dir: str | os.PathLike,
+                      masksets: dict[str, dict] | None = None, seed: int = 0,
+                      n: int | None = 256, batch_size: int = 64,
+                      with_raw: bool = False) -> list[pd.DataFrame]:
+    """[:func:`validation_frame`], or with ``with_raw`` also its ``{name}_raw`` variant's
+    from the same pass (``complete_batch_with_raw``: yeh_dcgan's one latent search)."""
     from inpaint.metrics import score_images
 
     info = load_info(data_dir)
     ids, images = load_split(data_dir, "val")
     if n is not None:
         ids, images = ids[:n], images[:n]
+    n_out = 2 if with_raw else 1
     if not len(ids):  # a dataset without a validation split: nothing to choose on
-        return pd.DataFrame(columns=["maskset", "image_id", "hole_ratio", *VALIDATION_METRICS])
-    parts = []
+        return [pd.DataFrame(columns=["maskset", "image_id", "hole_ratio", *VALIDATION_METRICS])
+                for _ in range(n_out)]
+    parts: list[list[pd.DataFrame]] = [[] for _ in range(n_out)]
     for name, params in (masksets or DEFAULT_MASKSETS).items():
         masks = generate_maskset(ids, info.size, info.name, f"val-{name}", params, seed)
         known = np.stack([masks[i] for i in ids])
-        done = np.concatenate([
-            complete_batch(method, images[s:s + batch_size], known[s:s + batch_size])
+        batches = [
+            complete_batch_with_raw(method, images[s:s + batch_size], known[s:s + batch_size])
+            if with_raw else
+            (complete_batch(method, images[s:s + batch_size], known[s:s + batch_size]),)
             for s in range(0, len(ids), batch_size)
-        ])
-        scores = score_images(images, done, known).drop(columns=["lpips"], errors="ignore")
-        scores.insert(0, "hole_ratio", 1.0 - known.reshape(len(ids), -1).mean(axis=1))
-        scores.insert(0, "image_id", ids)
-        scores.insert(0, "maskset", name)
-        parts.append(scores)
-    return pd.concat(parts, ignore_index=True)
+        ]
+        for k in range(n_out):
+            done = np.concatenate([b[k] for b in batches])
+            scores = score_images(images, done, known).drop(columns=["lpips"], errors="ignore")
+            scores.insert(0, "hole_ratio", 1.0 - known.reshape(len(ids), -1).mean(axis=1))
+            scores.insert(0, "image_id", ids)
+            scores.insert(0, "maskset", name)
+            parts[k].append(scores)
+    return [pd.concat(p, ignore_index=True) for p in parts]
 
 
 def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
@@ -80,13 +95,17 @@ def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
 
 def write_validation(method: InpaintMethod, data_dir: str | os.PathLike,
                      out_path: str | os.PathLike, masksets: dict[str, dict] | None = None,
-                     seed: int = 0, n: int | None = 32, batch_size: int = 64) -> pd.DataFrame:
-    """:func:`validation_frame` written atomically as a CSV (results/validation/{d}/{m}.csv)."""
+                     seed: int = 0, n: int | None = 32, batch_size: int = 64,
+                     raw_out: str | os.PathLike | None = None) -> pd.DataFrame:
+    """:func:`validation_frame` written atomically as a CSV (results/validation/{d}/{m}.csv);
+    with ``raw_out`` also the ``{name}_raw`` variant's, from the same pass."""
     from inpaint.io import write_csv
 
-    frame = validation_frame(method, data_dir, masksets, seed, n, batch_size)
-    write_csv(out_path, frame)
-    return frame
+    frames = validation_frames(method, data_dir, masksets, seed, n, batch_size,
+                               with_raw=raw_out is not None)
+    for frame, path in zip(frames, [out_path, raw_out], strict=False):
+        write_csv(path, frame)
+    return frames[0]
 
 
 def read_validation(paths) -> dict[str, dict[str, pd.DataFrame]]:

@@ -36,7 +36,7 @@ rule validate:
     output:
         "results/validation/{dataset}/{method}.csv",
     wildcard_constraints:
-        method=alternatives(BUILTIN),
+        method=alternatives([m for m in BUILTIN if m not in PAIRED]),
     params:
         block=method_json,
         masks=quoted_json(config["masks"]),
@@ -61,6 +61,43 @@ rule validate:
         " --params {params.block} {params.model} --masksets {params.masks} --n {params.n}"
         " --seed {params.seed} --device {params.device} --threads {threads}"
         " --batch-size {params.batch_size} --out {output} > {log} 2>&1"
+
+
+# yeh_dcgan and yeh_dcgan_raw (equal blocks) from one latent search, as in complete_with_raw
+rule validate_with_raw:
+    input:
+        data="results/data/{dataset}",
+        model=validation_model,
+    output:
+        main="results/validation/{dataset}/{method}.csv",
+        raw="results/validation/{dataset}/{method}_raw.csv",
+    wildcard_constraints:
+        method=alternatives(WITH_RAW),
+    params:
+        block=method_json,
+        masks=quoted_json(config["masks"]),
+        n=config["evaluation"]["validation_n"],
+        seed=config["seed"],
+        model=validation_model_arg,
+        device=config["device"],
+        batch_size=config["evaluation"]["batch_size"],
+    log:
+        "results/logs/validate/{dataset}/{method}+raw.log",
+    benchmark:
+        "results/benchmarks/validate/{dataset}/{method}+raw.tsv"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint validate --data {input.data} --method {wildcards.method}"
+        " --params {params.block} {params.model} --masksets {params.masks} --n {params.n}"
+        " --seed {params.seed} --device {params.device} --threads {threads}"
+        " --batch-size {params.batch_size} --out {output.main} --raw-out {output.raw}"
+        " > {log} 2>&1"
 
 
 rule tables:
