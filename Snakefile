@@ -18,6 +18,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/complete.smk"
 include: "workflow/rules/external_example.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/pretrained.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -60,19 +60,24 @@ def check_completions(data_dir, mask_dir, completion_dir) -> list[str]:
 
 def evaluate_completions(data_dir, mask_dir, completion_dirs, out_paths,
                          use_lpips: bool = True, use_st_lpips: bool = True,
-                         pm1_hole: bool = False) -> list[pd.DataFrame]:
+                         pm1_hole: bool = False, *, lpips_weights=None,
+                         use_lpips_vgg: bool = False,
+                         lpips_vgg_weights=None) -> list[pd.DataFrame]:
     """Score methods' completions of one mask set; write one per-image CSV per method.
 
     All folders are checked before any CSV is written, and the perceptual
     networks are loaded once for all of them (their import costs seconds).
     ``pm1_hole``: also the hole L1 / L2 on the [-1, 1] scale (inpaint.metrics.add_pm1_hole).
+    ``lpips_weights`` / ``lpips_vgg_weights``: the ImageNet AlexNet / VGG16 backbone files
+    (default: inpaint.metrics.lpips_weights_path); missing ones are an InpaintError.
     """
     from inpaint.metrics import add_pm1_hole, load_perceptual, score_files, write_metrics
 
     if len(completion_dirs) != len(out_paths):
         raise InpaintError("evaluate: give one output CSV per completions folder")
     ids = [check_completions(data_dir, mask_dir, folder) for folder in completion_dirs]
-    models = load_perceptual(use_lpips, use_st_lpips)
+    models = load_perceptual(use_lpips, use_st_lpips, use_lpips_vgg=use_lpips_vgg,
+                             lpips_weights=lpips_weights, lpips_vgg_weights=lpips_vgg_weights)
     frames = [score_files(Path(data_dir) / "test", folder, mask_dir, image_ids, use_lpips,
                           use_st_lpips=use_st_lpips, models=models)
               for folder, image_ids in zip(completion_dirs, ids, strict=True)]

