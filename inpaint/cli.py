@@ -125,7 +125,9 @@ def cmd_evaluate(args) -> None:
 
     frames = evaluate_completions(args.data, args.masks, args.completions, args.out,
                                   use_lpips=args.lpips, use_st_lpips=args.st_lpips,
-                                  pm1_hole=args.pm1_hole)
+                                  pm1_hole=args.pm1_hole, lpips_weights=args.lpips_weights,
+                                  use_lpips_vgg=args.lpips_vgg,
+                                  lpips_vgg_weights=args.lpips_vgg_weights)
     for frame, out in zip(frames, args.out, strict=True):
         print(f"scored {len(frame)} images -> {out}")
 
@@ -267,7 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--masks", required=True)
     p.add_argument("--completions", nargs="+", required=True, help="one folder per method")
     p.add_argument("--out", nargs="+", required=True, help="one metrics CSV per folder")
-    p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True,
+                   help="LPIPS column (lpips package, AlexNet, v0.1, ImageNet backbone)")
+    p.add_argument("--lpips-weights", help="ImageNet AlexNet file (inpaint fetch-weights "
+                   "imagenet); default: torchvision's cache, else "
+                   "resources/pretrained/alexnet_imagenet.pt")
+    p.add_argument("--lpips-vgg", action=argparse.BooleanOptionalAction, default=False,
+                   help="lpips_vgg column (LPIPS with the ImageNet VGG16 backbone)")
+    p.add_argument("--lpips-vgg-weights", help="ImageNet VGG16 file (default as for AlexNet)")
     p.add_argument("--st-lpips", action=argparse.BooleanOptionalAction, default=True,
                    help="ST-LPIPS column (offline: weights ship in stlpips-pytorch)")
     p.add_argument("--pm1-hole", action=argparse.BooleanOptionalAction, default=False,
