@@ -112,8 +112,8 @@ def test_parameters_are_checked():
         get_method("context_encoder", bottleneckk=3)
     with pytest.raises(InpaintError, match="reconstruction"):
         get_method("context_encoder", reconstruction="l3")
-    with pytest.raises(InpaintError, match=r"mask_params\.blobs"):
-        get_method("context_encoder", mask_kinds=["blobs"])
+    with pytest.raises(InpaintError, match=r"train_masks\[0\]\.kind"):
+        get_method("context_encoder", train_masks=[{"kind": "blobs"}])
     with pytest.raises(InpaintError, match="discriminator"):
         get_method("context_encoder", discriminator="global")
     with pytest.raises(InpaintError, match="region_size"):

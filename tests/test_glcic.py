@@ -162,7 +162,8 @@ def test_resume_mid_phase_is_exact(tmp_path):
     images = smooth_images(24, 3)
     hp = {"width": 4, "d_width": 4, "downsamples": 2, "dilations": [2, 4, 8, 16], "alpha": 4e-4,
           "completion_steps": 4, "discriminator_steps": 3, "optimizer": "adam", "lr": 1e-3,
-          "train_masks": {}}
+          "train_masks": [{"kind": "box", "min_boxes": 1, "max_boxes": 2, "min_side": 0.25,
+                           "max_side": 0.5, "weight": 1.0}]}
 
     def build(rt):
         return GLCICSystem(rt, hp, 3, SIZE, [0.5, 0.5, 0.5])
@@ -200,8 +201,9 @@ def test_tiny_train_and_complete(tmp_path):
                                              progress=False)
     info = json.loads((model / "model.json").read_text())
     assert info["method"] == "glcic"
-    assert info["hparams"]["postprocess"] == postprocess_record(SIZE, AUTHORS_BAND)
-    assert info["hparams"]["postprocess"]["band_px"] == 3 * SIZE / 256
+    assert info["postprocess"] == postprocess_record(SIZE, AUTHORS_BAND)
+    assert info["postprocess"]["band_px"] == 3 * SIZE / 256
+    assert "postprocess" not in info["hparams"]  # not in the config hash: no retraining
     assert info["flip"] is False
     assert info["hparams"]["completion_steps"] == 1
     assert info["final_phase"] == "joint"

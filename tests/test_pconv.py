@@ -267,10 +267,8 @@ def test_bad_settings_are_errors(tmp_path):
         get_method("pconv", kernel=3)
     with pytest.raises(InpaintError, match="finetune_steps"):
         get_method("pconv", steps=10, finetune_steps=10)
-    with pytest.raises(InpaintError, match="mask_params"):
-        get_method("pconv", mask_params={"box": {}})
-    with pytest.raises(InpaintError, match="width"):
-        get_method("pconv", mask_params={"irregular": {"width": 3}})
+    with pytest.raises(InpaintError, match=r"train_masks\[0\]: unknown key\(s\) \['width'\]"):
+        get_method("pconv", train_masks=[{"kind": "irregular", "width": 3}])
     data = make_dataset(tmp_path)
     method = get_method("pconv", **TINY, vgg16_weights=str(tmp_path / "nowhere.pth"))
     with pytest.raises(InpaintError, match=r"nowhere\.pth"):

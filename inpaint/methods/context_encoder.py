@@ -11,9 +11,10 @@ with ``reconstruction: l2_band`` (the paper: squared error on the hole plus an
 = 10x) or ``l1`` (the seed's variant: mean absolute error on the hole), an
 LSGAN (the seed) or BCE (the paper) adversarial term, Adam with
 beta1 0.5 and the generator's learning rate 10x the discriminator's (the
-official code). Training masks are drawn each step from ``mask_kinds`` (by
-default a center / box / irregular mixture, so one model serves every mask
-set; repeat a kind in the list to draw it more often). ``context_encoder_l2``
+official code). Training masks are drawn each step from ``train_masks``, a mixture
+of the evaluation's mask kinds (inpaint.mask_mixture: a list of ``{kind, weight,
+<parameters>}``; by default center, box, irregular and pixels equally weighted, so
+one model serves every mask set; the paper's Paris model: center). ``context_encoder_l2``
 is the paper's ablation: the same network and reconstruction loss with
 adversarial weight 0 (no discriminator).
 
@@ -104,9 +105,8 @@ class ContextEncoder(InpaintMethod):
                  adv_weight: float = 0.001, gan_loss: str = "lsgan", d_base: int = 16,
                  lr: float = 2e-4, d_lr: float = 2e-5, beta1: float = 0.5,
                  discriminator: str = "region", region_size: int | None = None,
-                 mask_kinds: Sequence[str] = ("center", "box", "irregular"),
-                 mask_params: Mapping[str, Mapping] | None = None) -> None:
-        from inpaint.masks import check_params
+                 train_masks: Sequence[Mapping] | None = None) -> None:
+        from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
 
         where = f"methods.{self.name}"
         if reconstruction not in RECONSTRUCTIONS:
@@ -123,11 +123,8 @@ class ContextEncoder(InpaintMethod):
                 or region_size < 8 or region_size & (region_size - 1)):
             raise InpaintError(f"{where}.region_size: expected a power of two >= 8 (or null: "
                                f"half the image side), got {region_size!r}")
-        if isinstance(mask_kinds, str) or not mask_kinds:
-            raise InpaintError(f"{where}.mask_kinds: give a non-empty list of mask kinds")
-        mask_params = {k: dict(v) for k, v in (mask_params or {}).items()}
-        for kind in [*mask_kinds, *mask_params]:
-            check_params(f"{where}.mask_params.{kind}", {"kind": kind, **mask_params.get(kind, {})})
+        train_masks = check_mixture(f"{where}.train_masks",
+                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
         for key, value, lo in (("base", base, 1), ("bottleneck", bottleneck, 1),
                                ("d_base", d_base, 1), ("overlap", overlap, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < lo:
@@ -141,8 +138,7 @@ class ContextEncoder(InpaintMethod):
             overlap_weight=float(overlap_weight), rec_weight=float(rec_weight),
             adv_weight=float(adv_weight), gan_loss=gan_loss, d_base=d_base, lr=float(lr),
             d_lr=float(d_lr), beta1=float(beta1), discriminator=discriminator,
-            region_size=region_size, mask_kinds=list(mask_kinds),
-            mask_params=mask_params,
+            region_size=region_size, train_masks=train_masks,
         )
         self._generator = None
         self._device = None
@@ -269,7 +265,7 @@ def _system_class():
         hole_boxes,
     )
     from inpaint.training import TrainingSystem, derive_seed
-    from inpaint.training.masks import to_tensor, training_masks
+    from inpaint.training.masks import mixture_masks, to_tensor
 
     class ContextEncoderSystem(TrainingSystem):
         """Generator (+ region or PatchGAN discriminator when adv_weight > 0), Adam, mixed
@@ -301,8 +297,7 @@ def _system_class():
 
         def masks(self, n: int, key: int) -> torch.Tensor:
             rng = np.random.default_rng(key)
-            known = training_masks(rng, n, self.size, self.p["mask_kinds"],
-                                   self.p["mask_params"])
+            known = mixture_masks(rng, n, self.size, self.p["train_masks"])
             return to_tensor(known, self.device)
 
         def judged(self, real: torch.Tensor, comp: torch.Tensor, known: torch.Tensor

@@ -4,9 +4,11 @@
 (whole image) and a local (patch around the hole) discriminator in the paper's
 three phases: completion network with the hole MSE only (18% of the steps),
 discriminators only (2%), then both with MSE + alpha * GAN, alpha = 0.0004 (80%).
-Training holes are random boxes (``train_masks``: inpaint.masks box parameters; the
-default is the evaluation's box set, 1-2 boxes of 1/4-1/2 the side; the paper's is
-one box of 96-128 px at 256, ``{max_boxes: 1, min_side: 0.375, max_side: 0.5}``).
+Training holes: ``train_masks``, a mixture of the evaluation's mask kinds
+(inpaint.mask_mixture: a list of ``{kind, weight, <parameters>}``); the default is every
+evaluation kind of the embedded config (center, box, irregular, pixels) equally weighted;
+the paper's is one box of 96-128 px at 256,
+``[{kind: box, max_boxes: 1, min_side: 0.375, max_side: 0.5}]``.
 The local discriminator sees a patch of half the image side centred on the
 bounding box of the whole hole, shifted inside the image (``patch_origins``).
 Optimiser: ``adadelta`` (the paper's) or ``adam`` (the default: in the short CPU
@@ -36,7 +38,7 @@ the boundary. Not reproduced: seamlessClone also zeroes the mask's 1-px image bo
 and fixes the hole's bounding-rectangle ring (artefacts of its rectangular DST
 solver, 1 px at any size). ``classical_fraction`` gives, per image, the share of hole
 pixels that keep the classical fill. The settings are recorded in model.json
-(``hparams.postprocess``, ``postprocess_record``).
+(key ``postprocess``, :func:`record_postprocess`).
 
 ``glcic_raw``: the same trained model (``shares_model_with = "glcic"``), scored
 without post-processing.
@@ -53,7 +55,7 @@ from typing import ClassVar
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.masks import check_params
+from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
 from inpaint.methods.base import InpaintMethod, composite, to_uint8
 from inpaint.methods.registry import register_method
 
@@ -153,6 +155,25 @@ def postprocess_record(size: int, classical_band: float = AUTHORS_BAND) -> dict:
             "blend": "Poisson (exact), network output as the source over the hole"}
 
 
+def record_postprocess(model_dir: str | os.PathLike, size: int,
+                       classical_band: float = AUTHORS_BAND) -> None:
+    """Add :func:`postprocess_record` to a finished model.json (key ``postprocess``).
+
+    Outside ``hparams`` and so outside the config hash: the band is applied at
+    completion time, changing it needs no retraining (the workflow reruns the train
+    job on a changed config block, which resumes at its last step and rewrites this).
+    """
+    import json
+    from pathlib import Path
+
+    from inpaint.io import read_json, write_text
+
+    path = Path(model_dir) / "model.json"
+    info = read_json(path, "model record")
+    info["postprocess"] = postprocess_record(size, classical_band)
+    write_text(path, json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
+
+
 def postprocess(images: np.ndarray, known: np.ndarray, raw: np.ndarray,
                 classical_band: float = AUTHORS_BAND) -> np.ndarray:
     """The authors' post-processing of the network output ``raw`` (N, H, W, C) in [0, 1].
@@ -199,9 +220,10 @@ class GLCIC(InpaintMethod):
                  dilations: Sequence[int] = (2, 4, 8, 16), alpha: float = 0.0004,
                  completion_steps: int | None = None, discriminator_steps: int | None = None,
                  optimizer: str = "adam", lr: float | None = None,
-                 train_masks: dict | None = None, postprocess: bool | None = None,
+                 train_masks: list[dict] | None = None, postprocess: bool | None = None,
                  classical_band: float = AUTHORS_BAND) -> None:
-        train_masks = dict(train_masks or {})
+        train_masks = check_mixture(f"methods.{self.name}.train_masks",
+                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
         if isinstance(dilations, str | bytes) or not all(
                 isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dilations):
             raise InpaintError(f"methods.{self.name}.dilations must be a list of positive "
@@ -238,7 +260,6 @@ class GLCIC(InpaintMethod):
         if tc < 0 or td < 0 or tc + td > steps:
             raise InpaintError(f"{key}: completion_steps ({tc}) + discriminator_steps ({td}) "
                                f"must be non-negative and at most steps ({steps})")
-        check_params(f"{key}.train_masks", {"kind": "box", **train_masks})
         if postprocess and self.raw_output:
             raise InpaintError(f"{key}: {self.name} scores the raw network output; "
                                "use glcic for post-processing")

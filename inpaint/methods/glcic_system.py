@@ -18,7 +18,7 @@ from inpaint.methods.glcic import (
     patch_origins,
     phase_at,
     phase_lengths,
-    postprocess_record,
+    record_postprocess,
 )
 from inpaint.networks.glcic import CompletionNet, Discriminator
 from inpaint.training import (
@@ -31,7 +31,8 @@ from inpaint.training import (
     resolve_device,
     train,
 )
-from inpaint.training.masks import to_tensor, training_masks
+from inpaint.training.distributed import current as current_world
+from inpaint.training.masks import mixture_masks, to_tensor
 
 _MASK_STREAM = 5  # derive_seed(seed, _MASK_STREAM, step): the training masks of a step
 _SAMPLE_STREAM = 6  # the masks of the sample grids
@@ -61,7 +62,7 @@ class GLCICSystem(TrainingSystem):
         self.disc = Discriminator(channels, size, hp["d_width"]).to(self.device)
         self.modules = {"completion": self.net, "discriminator": self.disc}
         self.optimizers = {name: self._optimizer(module) for name, module in self.modules.items()}
-        self.box = dict(hp["train_masks"])
+        self.train_masks = hp["train_masks"]
 
     def _optimizer(self, module: torch.nn.Module) -> torch.optim.Optimizer:
         if self.hp["optimizer"] == "adadelta":
@@ -72,7 +73,7 @@ class GLCICSystem(TrainingSystem):
         return phase_at(step, self.hp["completion_steps"], self.hp["discriminator_steps"])
 
     def _masks(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return training_masks(rng, n, self.size, ("box",), {"box": self.box})
+        return mixture_masks(rng, n, self.size, self.train_masks)
 
     def _complete(self, batch: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
         with self.runtime.autocast():
@@ -150,15 +151,15 @@ def fit_glcic(method: GLCIC, data_dir: str | os.PathLike, model_dir: str | os.Pa
         "width": p["width"], "d_width": p["d_width"], "downsamples": p["downsamples"],
         "dilations": list(p["dilations"]), "alpha": float(p["alpha"]),
         "completion_steps": tc, "discriminator_steps": td, "optimizer": p["optimizer"],
-        "lr": method.lr_value(), "train_masks": dict(p["train_masks"]),
+        "lr": method.lr_value(), "train_masks": list(p["train_masks"]),
     }
     params = {**hp, **{k: p[k] for k in _ENGINE_KEYS},
-              "flip": bool(p["flip"]) and info.kind not in NO_FLIP_KINDS,
-              # glcic's post-processing (glcic_raw has none), so the tables can state it
-              "postprocess": postprocess_record(size, p["classical_band"])}
+              "flip": bool(p["flip"]) and info.kind not in NO_FLIP_KINDS}
     config = TrainConfig.from_params(method.model_owner(), params, **engine)
     train(lambda rt: GLCICSystem(rt, hp, info.channels, size, info.mean), images, model_dir,
           config)
+    if current_world().main:  # rank 0 wrote model.json: add glcic's post-processing to it
+        record_postprocess(model_dir, size, p["classical_band"])
 
 
 class _Model:

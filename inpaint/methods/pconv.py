@@ -20,10 +20,13 @@ trained with the same loss and schedule.
 
 Architecture knobs: ``base_channels`` (paper 64), ``depth`` (default from the image
 size: 32 px -> 5 levels, 512 px -> the paper's 8), ``kernels`` (encoder kernel sizes,
-default the paper's 7, 5, 5, 3, ...). Training masks: irregular strokes over the whole
-hole-ratio range (``mask_kinds``/``mask_params`` as in inpaint.training.masks), drawn
+default the paper's 7, 5, 5, 3, ...). Training masks: ``train_masks``, a mixture of the
+evaluation's mask kinds (inpaint.mask_mixture: a list of ``{kind, weight, <parameters>}``;
+default every evaluation kind of the embedded config, center, box, irregular and pixels,
+equally weighted; the paper's: irregular strokes, ``[{kind: irregular}]``), drawn
 once as a pool of ``mask_pool`` masks and reused with random flips, transposes and
-circular shifts (0: fresh masks every step; the stroke generator is slow on a CPU).
+circular shifts (center masks are not shifted; 0: fresh masks every step; the stroke
+generator is slow on a CPU).
 
 Torch is imported inside fit/load/predict (``inpaint.methods.pconv_system``).
 """
@@ -37,7 +40,7 @@ from typing import ClassVar
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.masks import check_params
+from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
 from inpaint.methods.base import InpaintMethod
 from inpaint.methods.registry import register_method
 
@@ -107,10 +110,10 @@ class PConv(InpaintMethod):
                  finetune_steps: int | None = None, finetune_lr: float = 5e-5,
                  w_valid: float = 1.0, w_hole: float = 6.0, w_tv: float = 0.1, w_perc: float = 0.05,
                  w_style: float = 120.0, perceptual: bool = True,
-                 vgg16_weights: str | None = None, mask_kinds: list[str] | None = None,
-                 mask_params: dict | None = None, mask_pool: int = 2048) -> None:
-        mask_kinds = list(mask_kinds or ["irregular"])
-        mask_params = dict(mask_params or {})
+                 vgg16_weights: str | None = None, train_masks: list[dict] | None = None,
+                 mask_pool: int = 2048) -> None:
+        train_masks = check_mixture(f"methods.{self.name}.train_masks",
+                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip,
@@ -118,7 +121,7 @@ class PConv(InpaintMethod):
             finetune_steps=finetune_steps, finetune_lr=finetune_lr, w_valid=w_valid,
             w_hole=w_hole, w_tv=w_tv, w_perc=w_perc, w_style=w_style, perceptual=perceptual,
             vgg16_weights=vgg16_weights,
-            mask_kinds=mask_kinds, mask_params=mask_params, mask_pool=mask_pool,
+            train_masks=train_masks, mask_pool=mask_pool,
         )
         key = f"methods.{self.name}"
         if finetune_steps is not None and (isinstance(finetune_steps, bool) or not isinstance(
@@ -137,11 +140,6 @@ class PConv(InpaintMethod):
                                f"every step), got {mask_pool!r}")
         if lr <= 0 or finetune_lr <= 0:
             raise InpaintError(f"{key}: lr and finetune_lr must be positive")
-        unknown = sorted(set(mask_params) - set(mask_kinds))
-        if unknown:
-            raise InpaintError(f"{key}.mask_params: {unknown} not in mask_kinds {mask_kinds}")
-        for kind in mask_kinds:
-            check_params(f"{key}.mask_params.{kind}", {"kind": kind, **mask_params.get(kind, {})})
         self._model = None
 
     @classmethod

@@ -39,7 +39,7 @@ from inpaint.training import (
     train,
 )
 from inpaint.training.checkpoint import load_modules
-from inpaint.training.masks import to_tensor, training_masks
+from inpaint.training.masks import draw_mixture, mixture_masks, to_tensor
 
 _MASK_STREAM = 7  # derive_seed(seed, _MASK_STREAM, step): the training masks of a step
 _ENGINE_KEYS = ("steps", "batch_size", "checkpoint_every", "sample_every", "log_every", "flip")
@@ -160,8 +160,9 @@ class PConvSystem(TrainingSystem):
         self.pool = None  # training masks drawn once (mask_pool of them), reused transformed
         if hp["mask_pool"]:
             rng = np.random.default_rng(derive_seed(runtime.seed, _MASK_STREAM))
-            self.pool = training_masks(rng, hp["mask_pool"], size, hp["mask_kinds"],
-                                       hp["mask_params"])
+            self.pool, blocks = draw_mixture(rng, hp["mask_pool"], size, hp["train_masks"])
+            self.pool_shifts = np.array([hp["train_masks"][b]["kind"] != "center"
+                                         for b in blocks])  # a center mask stays centred
 
     def phase(self, step: int) -> str:
         return "finetune" if self.finetune_start is not None and step > self.finetune_start \
@@ -172,11 +173,12 @@ class PConvSystem(TrainingSystem):
         transpose and circular shift each (hole ratios unchanged)."""
         rng = np.random.default_rng(seed)
         if self.pool is None:
-            known = training_masks(rng, n, self.size, self.hp["mask_kinds"],
-                                   self.hp["mask_params"])
+            known = mixture_masks(rng, n, self.size, self.hp["train_masks"])
             return to_tensor(known, self.device)
-        picked = self.pool[rng.integers(0, len(self.pool), n)]
+        index = rng.integers(0, len(self.pool), n)
+        picked = self.pool[index]
         flips, shifts = rng.random((n, 3)) < 0.5, rng.integers(0, self.size, (n, 2))
+        shifts[~self.pool_shifts[index]] = 0
         for i in range(n):
             mask = picked[i][::-1] if flips[i, 0] else picked[i]
             mask = mask[:, ::-1] if flips[i, 1] else mask
