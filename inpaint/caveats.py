@@ -8,7 +8,7 @@ there:
   act on a (side / 2**downsamples)-px map; a 3x3 convolution of rate d >= that
   side reaches only zero padding off its centre, so it is a 1x1 convolution (at
   32 px: rates 8 and 16 on an 8x8 map). The paper's rates 2-16 act on 64x64 at 256 px.
-* glcic's post-processing as recorded in its model.json (``hparams.postprocess``):
+* glcic's post-processing as recorded in its model.json (``postprocess``):
   which hole pixels keep the classical fill and which come from the network.
 * faces (``kind: faces``) with yeh_dcgan: the images are samples of a DCGAN, the
   model family yeh_dcgan completes with, which favours it on that dataset.
@@ -42,7 +42,8 @@ def _glcic_record(results: Path | None, dataset: str, runs: Iterable[str]) -> di
         path = results / "models" / dataset / owner / "model.json"
         try:
             info = json.loads(path.read_text())
-            return {**info["hparams"], "image_size": int(info["image_size"][0])}
+            return {**info["hparams"], "postprocess": info.get("postprocess"),
+                    "image_size": int(info["image_size"][0])}
         except (OSError, ValueError, KeyError, TypeError, IndexError):
             continue
     return None

@@ -42,9 +42,9 @@ def test_default_run_notes_without_model_records():
 def test_notes_follow_the_trained_models_record(tmp_path):
     model = tmp_path / "models" / "faces" / "glcic.seed1"
     model.mkdir(parents=True)
-    hp = {"downsamples": 2, "dilations": [2, 4, 8, 16],
-          "postprocess": postprocess_record(128, 3.0)}
-    (model / "model.json").write_text(json.dumps({"hparams": hp, "image_size": [128, 128]}))
+    hp = {"downsamples": 2, "dilations": [2, 4, 8, 16]}
+    (model / "model.json").write_text(json.dumps({
+        "hparams": hp, "image_size": [128, 128], "postprocess": postprocess_record(128, 3.0)}))
     notes = caveat_notes([("faces", "glcic_raw.seed1"), ("chars", "glcic")],
                          {"faces": FACES, "chars": CHARS}, tmp_path)
     faces = [n for n in notes if n.startswith("faces:")]
