@@ -532,9 +532,6 @@ def test_checkpoint_faults_are_named_and_leave_no_output(capsys, models, tmp_pat
         culprit = model / "model.json"
         culprit.write_text('{"method": ')
     code, err = _complete_with(capsys, models, method, model, tmp_path / "out", data=data)
-    if fault == "corrupt model.json" and method == "pconv":
-        assert code == 0, err  # pconv's architecture and metadata live in its checkpoint
-        return
     assert code == 2
     assert_one_error_line(err, culprit)
     assert not (tmp_path / "out").exists()
