@@ -173,7 +173,8 @@ def cmd_fetch_fid_inception(args) -> None:
 def cmd_fid_features(args) -> None:
     from inpaint.distribution import dataset_test_features
 
-    features = dataset_test_features(args.data, args.out, args.weights, args.batch_size)
+    features = dataset_test_features(args.data, args.out, args.weights, args.batch_size,
+                                     device=args.device)
     print(f"{len(features)} test images -> {args.out}")
 
 
@@ -184,7 +185,7 @@ def cmd_distribution(args) -> None:
                               args.dataset, args.maskset, args.out, args.weights,
                               features_out=args.features_out, batch_size=args.batch_size,
                               n_subsets=args.kid_subsets, subset_size=args.kid_subset_size,
-                              seed=args.seed)
+                              seed=args.seed, device=args.device)
     print(frame.to_string(index=False))
 
 
@@ -370,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", required=True, help="converted FID Inception (.pt)")
     p.add_argument("--out", required=True, help="features .npz")
     p.add_argument("--batch-size", type=int, default=16)
-    common(p, threads=True)
+    common(p, threads=True, device=True)
 
     p = add("distribution", cmd_distribution,
             "FID and KID of methods' completions of one mask set against the test images")
@@ -386,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--kid-subsets", type=int, default=100)
     p.add_argument("--kid-subset-size", type=int, default=1000)
-    common(p, seed=True, threads=True)
+    common(p, seed=True, threads=True, device=True)
 
     p = add("distribution-tables", cmd_distribution_tables,
             "results/tables/distribution.{csv,md,html} from the per-set FID/KID CSVs")

@@ -72,14 +72,15 @@ def image_features(model, folder: str | os.PathLike, ids: Sequence[str],
     import torch
 
     folder = Path(folder)
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
     if batch_size < 1:
         raise InpaintError(f"FID batch size must be >= 1, got {batch_size}")
     out = []
     with torch.no_grad():
         for start in range(0, len(ids), batch_size):
             pixels = _batch_pixels(folder, ids[start:start + batch_size])
-            x = torch.from_numpy(pixels).float().div_(255.0)
-            out.append(model(x)[0].flatten(1).numpy())
+            x = torch.from_numpy(pixels).to(device).float().div_(255.0)
+            out.append(model(x)[0].flatten(1).cpu().numpy())
     if not out:
         raise InpaintError(f"no images to compute FID features of in {folder}")
     return np.concatenate(out).astype(np.float32)
@@ -189,12 +190,14 @@ def _test_ids(data_dir) -> list[str]:
 
 
 def dataset_test_features(data_dir: str | os.PathLike, out_path: str | os.PathLike,
-                      weights: str | os.PathLike, batch_size: int = 16) -> np.ndarray:
+                          weights: str | os.PathLike, batch_size: int = 16,
+                          device: str = "cpu") -> np.ndarray:
     """Features of a prepared dataset's test images (test/{id}.png), cached to ``out_path``."""
     from inpaint.pretrained.inception import load_fid_inception
+    from inpaint.training.device import resolve_device
 
     ids = _test_ids(data_dir)
-    model = load_fid_inception(weights)
+    model = load_fid_inception(weights, resolve_device(device))
     features = image_features(model, Path(data_dir) / "test", ids, batch_size)
     save_features(out_path, ids, features)
     return features
@@ -205,9 +208,10 @@ def score_completions(data_dir: str | os.PathLike, test_features: str | os.PathL
                       dataset: str, maskset: str, out_csv: str | os.PathLike,
                       weights: str | os.PathLike, features_out: str | os.PathLike | None = None,
                       batch_size: int = 16, n_subsets: int = 100, subset_size: int = 1000,
-                      seed: int = 0) -> pd.DataFrame:
+                      seed: int = 0, device: str = "cpu") -> pd.DataFrame:
     """FID and KID of each method's completions of one mask set against the test images."""
     from inpaint.pretrained.inception import load_fid_inception
+    from inpaint.training.device import resolve_device
 
     if len(completion_dirs) != len(methods):
         raise InpaintError("distribution: give one method name per completions folder")
@@ -216,7 +220,7 @@ def score_completions(data_dir: str | os.PathLike, test_features: str | os.PathL
     for folder in completion_dirs:
         if not Path(folder).is_dir():
             raise InpaintError(f"completions folder not found: {folder}")
-    model = load_fid_inception(weights)
+    model = load_fid_inception(weights, resolve_device(device))
     rows, fakes = [], {}
     for method, folder in zip(methods, completion_dirs, strict=True):
         fake = image_features(model, folder, ids, batch_size)

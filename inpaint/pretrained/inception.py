@@ -268,8 +268,8 @@ def provenance_path(weights: str | os.PathLike) -> Path:
     return Path(weights).with_suffix(".json")
 
 
-def load_fid_inception(weights: str | os.PathLike = DEFAULT_WEIGHTS):
-    """pytorch-fid's InceptionV3 (pool-3, eval mode) with the converted weights.
+def load_fid_inception(weights: str | os.PathLike = DEFAULT_WEIGHTS, device="cpu"):
+    """pytorch-fid's InceptionV3 (pool-3, eval mode, on ``device``) with the converted weights.
 
     Input: float images (N, 3, H, W) in [0, 1]; it resizes to 299 (bilinear) and
     scales to [-1, 1] itself. Output: ``[features (N, 2048, 1, 1)]``.
@@ -287,4 +287,4 @@ def load_fid_inception(weights: str | os.PathLike = DEFAULT_WEIGHTS):
     if not isinstance(state, dict):
         raise InpaintError(f"FID Inception weights {weights} hold {type(state).__name__}, "
                            "not a state dict")
-    return build_inception(state, str(weights))
+    return build_inception(state, str(weights)).to(device)

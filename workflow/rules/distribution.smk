@@ -10,6 +10,7 @@ rule fid_features:
         "results/distribution/{dataset}/test_features.npz",
     params:
         batch=config["evaluation"]["fid_batch_size"],
+        device=config["device"],
     log:
         "results/logs/fid_features/{dataset}.log",
     benchmark:
@@ -18,11 +19,13 @@ rule fid_features:
     resources:
         mem_mb=3000,
         runtime=60,
+        gpu=GPU,
     conda:
         "../envs/inpaint.yaml"
     shell:
         "python -m inpaint fid-features --data {input.data} --weights {input.weights}"
-        " --batch-size {params.batch} --threads {threads} --out {output} > {log} 2>&1"
+        " --batch-size {params.batch} --device {params.device} --threads {threads}"
+        " --out {output} > {log} 2>&1"
 
 
 rule distribution:
@@ -42,6 +45,7 @@ rule distribution:
         subsets=config["evaluation"]["kid_subsets"],
         subset_size=config["evaluation"]["kid_subset_size"],
         seed=config["seed"],
+        device=config["device"],
     log:
         "results/logs/distribution/{dataset}/{maskset}.log",
     benchmark:
@@ -50,6 +54,7 @@ rule distribution:
     resources:
         mem_mb=3000,
         runtime=240,
+        gpu=GPU,
     conda:
         "../envs/inpaint.yaml"
     shell:
@@ -58,7 +63,8 @@ rule distribution:
         " --completions {input.completions} --methods {params.methods}"
         " --dataset {wildcards.dataset} --maskset {wildcards.maskset}"
         " --batch-size {params.batch} --kid-subsets {params.subsets}"
-        " --kid-subset-size {params.subset_size} --seed {params.seed} --threads {threads}"
+        " --kid-subset-size {params.subset_size} --seed {params.seed}"
+        " --device {params.device} --threads {threads}"
         " --out {output.csv} --features-out {output.features} > {log} 2>&1"
 
 
