@@ -29,8 +29,11 @@ def test_defaults_are_filled(tmp_path):
     config = load_config(write(tmp_path, BASE))
     assert config["seed"] == 0
     assert config["device"] == "auto"
-    assert config["evaluation"] == {"lpips": True, "st_lpips": True, "bootstrap": 1000,
-                                    "figure_columns": 8, "batch_size": 64, "pm1_hole": False}
+    evaluation = config["evaluation"]
+    assert {k: evaluation[k] for k in ("lpips", "lpips_vgg", "st_lpips", "bootstrap",
+                                       "figure_columns", "batch_size", "pm1_hole", "fid")} == \
+        {"lpips": True, "lpips_vgg": False, "st_lpips": True, "bootstrap": 1000,
+         "figure_columns": 8, "batch_size": 64, "pm1_hole": False, "fid": False}
     assert config["datasets"]["chars"]["size"] == 16
     assert builtin_methods(config) == ["telea"]
     assert external_methods(config) == ["mine"]
