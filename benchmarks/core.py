@@ -96,14 +96,11 @@ def bench_st_lpips(n: int = 256) -> None:
 
 
 def bench_lpips(n: int = 256) -> None:
-    """LPIPS (AlexNet v0.1). Timing only: offline there are no ImageNet AlexNet weights,
-    so the backbone is random (never reported as a score)."""
-    import lpips
-    import torch
+    """LPIPS (AlexNet v0.1) with the ImageNet backbone of `inpaint fetch-weights imagenet`
+    (resources/pretrained/alexnet_imagenet.pt, or torchvision's cache)."""
+    from inpaint.metrics import load_lpips
 
-    torch.manual_seed(0)
-    model = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).eval()
-    _perceptual("LPIPS (AlexNet, random backbone: timing only)", model, n, seed=3)
+    _perceptual("LPIPS (AlexNet, ImageNet backbone)", load_lpips(), n, seed=3)
 
 
 def bench_engine(steps: int = 400) -> None:
