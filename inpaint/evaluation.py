@@ -113,6 +113,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     from inpaint.caveats import caveat_notes, notes_markdown
     from inpaint.claims import check_claims, claims_markdown
     from inpaint.htmlpage import markdown_to_html
+    from inpaint.loss_notes import loss_term_notes
     from inpaint.metrics import lpips_status, read_metrics
     from inpaint.seeds import collapse_seeds, first_seed_runs, seed_markdown, seed_table
     from inpaint.stats import paired_comparisons, paired_markdown
@@ -141,6 +142,9 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     # where a row departs from its paper (glcic at 32 px, DCGAN faces): tables and claims say so
     caveats = caveat_notes([(d, m) for d, _, m in frames], {i.name: i for i in map(
         load_info, data_dirs)}, Path(next(iter(metric_paths))).resolve().parents[3])
+    # rows of methods trained with fewer loss terms than their paper (from model.json)
+    caveats += loss_term_notes([(d, m) for d, _, m in frames],
+                               Path(next(iter(metric_paths))).resolve().parents[3])
     notes.extend(caveats)
     summary = summarize(frames, n_boot=n_boot, seed=seed, labels=labels or None)
     write_tables(out_dir, summary, by_hole_ratio(frames, labels=labels or None), notes=notes)

@@ -1,4 +1,6 @@
-"""pconv: partial convolutions, the U-Net, losses, fine-tuning and a tiny train -> complete."""
+"""pconv: partial convolutions, the U-Net, the paper's loss terms (by hand), fine-tuning
+(phase switch, resume inside it), model.json loss record and table footnotes, and a tiny
+train -> complete."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from torch.nn import functional as F
 from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.methods import complete_batch, get_method
-from inpaint.methods.pconv import VGG16_WEIGHTS
+from inpaint.methods.pconv import PAPER_LOSS
 from inpaint.networks.pconv import PartialConv2d, PConvUNet, unet_depth
+from inpaint.pretrained.imagenet import torchvision_cache_path
 
 SIZE = 16
 TINY = {"steps": 4, "batch_size": 4, "base_channels": 4, "log_every": 1, "sample_every": 0,
@@ -24,8 +27,10 @@ TINY = {"steps": 4, "batch_size": 4, "base_channels": 4, "log_every": 1, "sample
 
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path, monkeypatch):
-    """An empty torch hub cache (no VGG16 weights) and torch's thread count put back."""
+    """No VGG16 weights (empty torch hub cache, a working directory without
+    resources/pretrained/) and torch's thread count put back."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.chdir(tmp_path)
     threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
     yield
     torch.set_num_threads(threads)
@@ -142,6 +147,95 @@ def test_losses_and_tv_region():
     far = gt.clone()
     far[:, :, 0, 0] += 1  # outside the dilated hole: no TV change
     assert float(tv_loss(far, 1 - known)) == pytest.approx(float(tv_loss(gt, 1 - known)))
+    out = torch.rand(2, 1, 8, 8)
+    terms = pconv_losses(out, gt, known, {"valid": 1.0, "hole": 6.0, "tv": 0.0})
+    assert float(terms["loss"]) == pytest.approx(float(terms["valid"] + 6 * terms["hole"]))
+
+
+def test_tv_by_hand():
+    """L_tv over the 1-px dilation P of a one-pixel hole: pairs with both pixels in P."""
+    from inpaint.methods.pconv_system import tv_loss
+
+    comp = torch.arange(25, dtype=torch.float64).reshape(1, 1, 5, 5) ** 1.5
+    hole = torch.zeros(1, 1, 5, 5, dtype=torch.float64)
+    hole[0, 0, 1, 1] = 1  # P = rows 0-2 x columns 0-2
+    x = comp[0, 0].numpy()
+    total = sum(abs(x[i, j + 1] - x[i, j]) for i in range(3) for j in range(2))
+    total += sum(abs(x[i + 1, j] - x[i, j]) for i in range(2) for j in range(3))
+    assert float(tv_loss(comp, hole)) == pytest.approx(total / 25)
+
+
+def _gram_by_hand(f: np.ndarray) -> np.ndarray:
+    c, h, w = f.shape
+    out = np.zeros((c, c))
+    for i in range(c):
+        for j in range(c):
+            out[i, j] = sum(f[i, y, x] * f[j, y, x] for y in range(h) for x in range(w))
+    return out / (c * h * w)
+
+
+def test_perceptual_and_style_by_hand():
+    """L_perc and L_style_{out,comp} from given features against loops over the paper's
+    sums: size-averaged L1 of features (C H W) and of K_p-normalised Gram matrices (C^2)."""
+    from inpaint.methods.pconv_system import feature_losses, gram
+
+    rng = np.random.default_rng(0)
+    b, shapes = 2, [(3, 4, 4), (5, 2, 3)]
+    outs = [rng.random((b, *s)) for s in shapes]
+    comps = [rng.random((b, *s)) for s in shapes]
+    gts = [rng.random((b, *s)) for s in shapes]
+    assert np.allclose(gram(torch.from_numpy(outs[1])).numpy(),
+                       np.stack([_gram_by_hand(f) for f in outs[1]]))
+    feats = [torch.from_numpy(np.concatenate([o, c])) for o, c in zip(outs, comps, strict=True)]
+    terms = feature_losses(feats, [torch.from_numpy(g) for g in gts])
+    perc = style_out = style_comp = 0.0
+    for o, c, g in zip(outs, comps, gts, strict=True):
+        n = o[0].size
+        for k in range(b):
+            perc += (np.abs(o[k] - g[k]).sum() + np.abs(c[k] - g[k]).sum()) / n / b
+            ref = _gram_by_hand(g[k])
+            style_out += np.abs(_gram_by_hand(o[k]) - ref).sum() / ref.size / b
+            style_comp += np.abs(_gram_by_hand(c[k]) - ref).sum() / ref.size / b
+    assert float(terms["perc"]) == pytest.approx(perc, rel=1e-6)
+    assert float(terms["style_out"]) == pytest.approx(style_out, rel=1e-6)
+    assert float(terms["style_comp"]) == pytest.approx(style_comp, rel=1e-6)
+
+
+def stand_in_vgg():
+    """VGG16 pool1-3 with torchvision's random initialisation (the interface of
+    inpaint.pretrained.vgg, no ImageNet weights: checks code paths, never quality)."""
+    from torchvision.models import vgg16
+
+    from inpaint.pretrained.vgg import VGG16Features
+
+    torch.manual_seed(0)
+    return VGG16Features(vgg16(weights=None).features)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_vgg_terms_match_separate_passes_and_reach_the_unet(channels):
+    """The two-pass computation ([out; comp] with gradients, gt without) equals three
+    separate passes, and its gradient reaches the output but not the ground truth."""
+    from inpaint.methods.pconv_system import feature_losses, pconv_losses
+
+    vgg = stand_in_vgg()
+    gt = torch.rand(2, channels, 16, 16)
+    known = torch.ones(2, 1, 16, 16)
+    known[..., 4:12, 5:11] = 0
+    out = torch.rand(2, channels, 16, 16, requires_grad=True)
+    terms = pconv_losses(out, gt, known, dict(PAPER_LOSS), vgg)
+    comp = known * gt + (1 - known) * out
+    separate = feature_losses([torch.cat([a, b]) for a, b in
+                               zip(vgg(out), vgg(comp), strict=True)], vgg(gt))
+    value = {k: float(v.detach()) for k, v in terms.items()}
+    for name in ("perc", "style_out", "style_comp"):
+        assert value[name] == pytest.approx(float(separate[name].detach()), rel=1e-5)
+        assert value[name] > 0
+    assert value["loss"] == pytest.approx(sum(PAPER_LOSS[k] * value[k] for k in PAPER_LOSS))
+    terms["loss"].backward()
+    assert out.grad is not None
+    assert out.grad.abs().sum() > 0
+    assert all(p.grad is None for p in vgg.parameters())
 
 
 def _smooth(n: int, channels: int, seed: int) -> np.ndarray:
@@ -172,6 +266,11 @@ def test_tiny_train_then_complete(tmp_path, name, capfd):
     assert record["flip"] is True
     assert record["perceptual_loss"].startswith("off: no VGG16 ImageNet weights")
     assert "perc" not in record["final_losses"]
+    assert record["loss_terms"] == {"valid": 1.0, "hole": 6.0, "tv": 0.1}
+    assert record["paper_loss_terms"] == PAPER_LOSS
+    assert record["vgg16"] is None
+    assert record["finetune"]["steps"] == 1  # the last third of 4 steps
+    assert record["final_phase"] == "finetune"
 
     loaded = get_method(name, **TINY)
     loaded.load(tmp_path / "model", device="cpu")
@@ -228,38 +327,103 @@ def test_finetune_freezes_encoder_batch_norm():
     system.train_step(batch, 2)  # back in the first phase: learning again
     assert norms[0].training
     assert system.optimizers["adam"].param_groups[0]["lr"] == 2e-4
+    default = PConvSystem(make_runtime("cpu", 1), channels=1, size=SIZE, partial=True,
+                          hp={**hp, "finetune_steps": None}, steps=9, fill=[0.5], vgg_path=None,
+                          perceptual_status="off: test")
+    assert [default.phase(s) for s in range(1, 10)] == ["train"] * 6 + ["finetune"] * 3
+
+
+def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
+    """A run killed after a checkpoint inside the fine-tuning phase resumes there (low lr,
+    frozen encoder batch norm) and ends bit-identical to an uninterrupted run."""
+    import inpaint.methods.pconv_system as system
+
+    data = make_dataset(tmp_path)
+    tiny = {**TINY, "steps": 6, "finetune_steps": 3, "mask_pool": 0}  # fine-tunes steps 4-6
+    get_method("pconv", **tiny).fit(data, tmp_path / "a", seed=1, device="cpu", threads=1)
+
+    class Killed(Exception):
+        pass
+
+    def stop_at_5(step, losses):
+        if step == 5:
+            raise Killed
+
+    real_train = system.train
+    monkeypatch.setattr(system, "train",
+                        lambda *a, **k: real_train(*a, **k, callback=stop_at_5))
+    with pytest.raises(Killed):
+        get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=1, device="cpu", threads=1)
+    ckpt = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
+    assert (ckpt["meta"]["step"], ckpt["meta"]["phase"]) == (4, "finetune")
+    monkeypatch.setattr(system, "train", real_train)
+    get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=1, device="cpu", threads=1)
+    a = torch.load(tmp_path / "a" / "last.pt", weights_only=True)["modules"]["unet"]
+    b = torch.load(tmp_path / "b" / "last.pt", weights_only=True)["modules"]["unet"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    norm = "encoder.1.norm."  # frozen from step 4: the checkpoint's statistics are kept
+    assert all(torch.equal(ckpt["modules"]["unet"][k], b[k]) for k in b if k.startswith(norm))
+    record = json.loads((tmp_path / "b" / "model.json").read_text())
+    assert record["resumed_from"] == 4
+    assert record["finetune"] == {"steps": 3, "first_step": 4, "lr": 5e-5, "lr_before": 2e-4,
+                                  "encoder_batch_norm": "frozen"}
 
 
 def test_vgg_weight_file_turns_on_perceptual_and_style(tmp_path, monkeypatch):
-    from torchvision.models.vgg import cfgs, make_layers
+    from torchvision.models import vgg16
 
     torch.manual_seed(0)  # randomly initialised VGG16: checks the code path only, not quality
-    features = make_layers(cfgs["D"])
-    state = {f"features.{k}": v for k, v in features.state_dict().items()}
-    cache = tmp_path / "vgg_home" / "hub" / "checkpoints"
-    cache.mkdir(parents=True)
-    torch.save(state, cache / VGG16_WEIGHTS)
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "vgg_home"))
+    cache = torchvision_cache_path("vgg16")  # found like torchvision's own file
+    cache.parent.mkdir(parents=True)
+    torch.save(vgg16(weights=None).state_dict(), cache)
     data = make_dataset(tmp_path)
     get_method("pconv", **{**TINY, "steps": 2}).fit(data, tmp_path / "m", seed=0, device="cpu",
                                                    threads=1)
     record = json.loads((tmp_path / "m" / "model.json").read_text())
     assert record["perceptual_loss"].startswith("on: VGG16 ImageNet weights")
+    assert record["loss_terms"] == PAPER_LOSS
+    assert record["loss_terms_reason"] is None
+    assert record["vgg16"]["file"] == str(cache)
+    assert len(record["vgg16"]["sha256"]) == 64
     losses = record["final_losses"]
-    assert losses["perc"] > 0
-    assert losses["style"] > 0
-    plain = losses["valid"] + 6 * losses["hole"] + 0.1 * losses["tv"]
-    assert losses["loss"] == pytest.approx(plain + 0.05 * losses["perc"] + 120 * losses["style"])
+    for name in ("perc", "style_out", "style_comp"):
+        assert losses[name] > 0
+    assert losses["loss"] == pytest.approx(sum(PAPER_LOSS[k] * losses[k] for k in PAPER_LOSS))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
     resumed = get_method("pconv", **{**TINY, "steps": 3})
     with pytest.raises(InpaintError, match="perceptual_loss"):  # resume without the weights
         resumed.fit(data, tmp_path / "m", seed=0, device="cpu", threads=1)
 
 
-def test_vgg_weight_name_matches_torchvision():
-    from torchvision.models import VGG16_Weights
+def test_pretrained_inputs_name_the_vgg_file(tmp_path):
+    pconv = get_method("pconv").__class__
+    assert pconv.pretrained_inputs({}) == ["resources/pretrained/vgg16_imagenet.pt"]
+    assert pconv.pretrained_inputs({"vgg16_weights": "w/vgg.pt"}) == ["w/vgg.pt"]
+    assert pconv.pretrained_inputs({"perceptual": False}) == []
+    assert pconv.pretrained_inputs({"w_perc": 0, "w_style": 0}) == []
+    assert get_method("telea").pretrained_inputs({}) == []
 
-    assert VGG16_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[1] == VGG16_WEIGHTS
+
+def test_loss_term_footnotes_from_model_json(tmp_path):
+    from inpaint.loss_notes import loss_term_notes
+
+    def record(dataset, run, terms, reason=None):
+        folder = tmp_path / "models" / dataset / run
+        folder.mkdir(parents=True)
+        (folder / "model.json").write_text(json.dumps(
+            {"loss_terms": terms, "paper_loss_terms": PAPER_LOSS, "loss_terms_reason": reason}))
+
+    three = {"valid": 1.0, "hole": 6.0, "tv": 0.1}
+    record("chars", "pconv", three, "perceptual and style losses off: no weights")
+    record("faces", "pconv", three, "perceptual and style losses off: no weights")
+    record("faces", "pconv_plainconv", dict(PAPER_LOSS))
+    runs = [(d, m) for d in ("chars", "faces") for m in ("pconv", "pconv_plainconv", "telea")]
+    notes = loss_term_notes([*runs, ("faces", "external_thing")], tmp_path)
+    assert notes == ["pconv on chars, faces (every mask set): trained with 3 of its paper's 6 "
+                     "loss terms (valid, hole, tv), without perc, style_out, style_comp "
+                     "(perceptual and style losses off: no weights); see its model.json."]
+    assert loss_term_notes(runs, None) == []
 
 
 def test_bad_settings_are_errors(tmp_path):
@@ -267,6 +431,8 @@ def test_bad_settings_are_errors(tmp_path):
         get_method("pconv", kernel=3)
     with pytest.raises(InpaintError, match="finetune_steps"):
         get_method("pconv", steps=10, finetune_steps=10)
+    with pytest.raises(InpaintError, match="w_style"):
+        get_method("pconv", w_style=-1)
     with pytest.raises(InpaintError, match=r"train_masks\[0\]: unknown key\(s\) \['width'\]"):
         get_method("pconv", train_masks=[{"kind": "irregular", "width": 3}])
     data = make_dataset(tmp_path)

@@ -260,10 +260,16 @@ def training_record(params: dict[str, Any], steps: int, vgg_path: Path | None,
         vgg = {"file": str(vgg_path), "sha256": sha256_file(vgg_path),
                "provenance": (read_json(provenance, "VGG16 provenance")
                               if provenance.is_file() else None)}
+    weights = loss_weights(params)
+    reasons = [f"perceptual and style losses {status}"] if vgg_path is None else []
+    zeroed = [term for term, weight in weights.items() if not weight]
+    if zeroed:
+        reasons.append(f"weight 0 in the config: {', '.join(zeroed)}")
     return {
         "perceptual_loss": status,
-        "loss_terms": trained_terms(loss_weights(params), vgg_path is not None),
+        "loss_terms": trained_terms(weights, vgg_path is not None),
         "paper_loss_terms": dict(PAPER_LOSS),
+        "loss_terms_reason": "; ".join(reasons) or None,
         "vgg16": vgg,
         "finetune": {"steps": ft, "first_step": steps - ft + 1 if ft else None,
                      "lr": params["finetune_lr"], "lr_before": params["lr"],

@@ -1,5 +1,5 @@
-"""Partial convolutions and the PConv U-Net (Liu et al. 2018), plus the VGG16 feature
-extractor of its perceptual and style losses.
+"""Partial convolutions and the PConv U-Net (Liu et al. 2018). (The VGG16 features of its
+perceptual and style losses: inpaint.pretrained.vgg.)
 
 PartialConv2d: out = W^T (X (.) M) * sum(1) / sum(M) + b where sum(M) > 0, else 0;
 the updated mask is 1 where the window saw any known pixel (M = 1 keeps, 0 is a hole).
@@ -155,59 +155,3 @@ class PConvUNet(nn.Module):
             h, m = block(torch.cat([h, skip], 1), m)
         return h
 
-
-# torchvision.models.vgg16's `features` up to pool3 (indices 0..16): convs at these indices.
-VGG_CONVS = {0: (3, 64), 2: (64, 64), 5: (64, 128), 7: (128, 128), 10: (128, 256),
-             12: (256, 256), 14: (256, 256)}
-VGG_POOLS = (4, 9, 16)  # pool1, pool2, pool3: the paper's perceptual/style layers
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class VGG16Features(nn.Module):
-    """Frozen VGG16 layers up to pool3; ``forward(x)`` returns [pool1, pool2, pool3] of
-    images in [0, 1] (grey images are repeated to RGB, then ImageNet-normalised).
-    Build it with :meth:`from_state_dict` from torchvision's ImageNet weights."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        for i in range(VGG_POOLS[-1] + 1):
-            if i in VGG_CONVS:
-                layers.append(nn.Conv2d(*VGG_CONVS[i], 3, padding=1))
-            elif i in VGG_POOLS:
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers.append(nn.ReLU(inplace=True))
-        self.features = nn.Sequential(*layers)
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
-        self.requires_grad_(False)
-        self.eval()
-
-    @classmethod
-    def from_state_dict(cls, state: dict[str, torch.Tensor]) -> VGG16Features:
-        """Take the ``features.*`` tensors it needs from a torchvision vgg16 state_dict
-        (extra keys such as the classifier are ignored; a missing or misshapen one raises)."""
-        net = cls()
-        wanted = {k: v for k, v in state.items()
-                  if k.startswith("features.") and int(k.split(".")[1]) <= VGG_POOLS[-1]}
-        net.load_state_dict(wanted, strict=False)
-        missing = sorted(set(net.state_dict()) - set(wanted) - {"mean", "std"})
-        if missing:
-            raise KeyError(f"not a torchvision VGG16 state_dict: missing {missing}")
-        return net
-
-    def train(self, mode: bool = True) -> VGG16Features:
-        return super().train(False)  # always frozen
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        h = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
-        out = []
-        for i, layer in enumerate(self.features):
-            h = layer(h)
-            if i in VGG_POOLS:
-                out.append(h)
-        return out
