@@ -204,6 +204,14 @@ def test_wrong_layer_shapes_are_refused_before_writing(tmp_path, monkeypatch, ja
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_checkpoint_without_the_network_is_refused():
+    for params in ({"VGG16_0": {}}, {"AlexNet_0": {"Conv_0": {}}}):
+        with pytest.raises(InpaintError, match=r"x\.ckpt: "):
+            imagenet.convert_features(params, "alexnet", "x.ckpt")
+    with pytest.raises(InpaintError, match=r"x\.ckpt: no AlexNet_0 parameters"):
+        imagenet.convert_features(np.zeros(3), "alexnet", "x.ckpt")
+
+
 def test_sdist_with_wrong_hash_is_refused(tmp_path, capsys, monkeypatch, no_torch_cache):
     from inpaint.cli import main
 

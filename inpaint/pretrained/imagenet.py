@@ -222,7 +222,7 @@ def convert_features(params: dict, name: str, source: str = "<checkpoint>") -> d
     import torch
 
     net = _network(name)
-    convs = params.get(net.root)
+    convs = params.get(net.root) if isinstance(params, dict) else None
     if not isinstance(convs, dict):
         raise InpaintError(f"{source}: no {net.root} parameters")
     expected = {f"Conv_{k}" for k in range(len(net.conv_indices))}
@@ -295,8 +295,9 @@ def check_features(state: dict, name: str, source: str) -> None:
         features.load_state_dict({k[len(prefix):]: v for k, v in state.items()}, strict=True,
                                  assign=True)
     except RuntimeError as exc:
+        detail = "; ".join(line.strip() for line in str(exc).splitlines()[1:3])
         raise InpaintError(f"{source} does not match torchvision's {name} features: "
-                           f"{str(exc).splitlines()[0]} {str(exc).splitlines()[1:3]}") from None
+                           f"{detail}") from None
 
 
 def _save(state: dict, provenance: dict, out_dir: Path, net: Network) -> list[Path]:
