@@ -139,3 +139,30 @@ def test_bins_are_nvidias():
     assert hole_bin(0.1) == "(0.01, 0.1]"
     assert hole_bin(0.55) == "(0.5, 0.6]"
     assert hole_bin(0.7) == "(0.6, 1]"
+
+
+def test_make_masks_cli_reads_a_folder_and_fails_cleanly(tmp_path, capsys):
+    import json
+
+    from inpaint.cli import main
+    from inpaint.data.store import DatasetInfo, Split, save_dataset
+
+    images = np.zeros((4, 16, 16, 1), np.uint8)
+    save_dataset(tmp_path / "data", DatasetInfo("toy", "fonts", "toy", 16, 1),
+                 {name: Split([f"{name}{i}" for i in range(4)], images, ["s"] * 4)
+                  for name in ("train", "val", "test")})
+    write_masks(tmp_path / "nv", [f"{k:05d}" for k in range(5)], size=32)
+    args = ["make-masks", "--data", str(tmp_path / "data"), "--dataset", "toy",
+            "--maskset", "nv", "--seed", "0"]
+    good = json.dumps(params(tmp_path / "nv", invert=True))
+    assert main([*args, "--params", good, "--out", str(tmp_path / "ok")]) == 0
+    manifest = pd.read_csv(tmp_path / "ok" / "manifest.csv")
+    assert list(manifest.columns) == ["image_id", "hole_ratio", "source", "assignment", "bin"]
+    assert len(manifest) == 4
+    capsys.readouterr()
+    few = tmp_path / "few"
+    write_masks(few, ["a", "b"], size=16)
+    code = main([*args, "--params", json.dumps(params(few)), "--out", str(tmp_path / "bad")])
+    assert code == 2
+    assert "2 mask files for 4 test images" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
