@@ -140,6 +140,14 @@ def method_json(wildcards):
     return quoted_json(method_params(config, method))
 
 
+def pretrained_inputs(wildcards):
+    """Pretrained files a run's training reads, as its method class says (pconv's VGG16
+    weights unless its VGG terms are off): a rule makes them before training."""
+    method = base_method(wildcards)
+    params = method_params(config, method) if method in config["methods"] else {}
+    return get_method_class(method).pretrained_inputs(params)
+
+
 def dataset_inputs(wildcards):
     block = config["datasets"][wildcards.dataset]
     if block["kind"] == "faces":

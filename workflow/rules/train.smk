@@ -1,6 +1,7 @@
 rule train:
     input:
-        "results/data/{dataset}",
+        data="results/data/{dataset}",
+        pretrained=pretrained_inputs,
     output:
         # model.json is written last; the folder (checkpoints, log, samples) is
         # not a directory() output so a rerun resumes from its last checkpoint
@@ -33,6 +34,6 @@ rule train:
     conda:
         "../envs/inpaint.yaml"
     shell:
-        "{params.launcher} train --data {input} --method {params.method} --params {params.block}"
+        "{params.launcher} train --data {input.data} --method {params.method} --params {params.block}"
         " --seed {params.seed} --device {params.device} --threads {threads}"
         " --out results/models/{wildcards.dataset}/{wildcards.method} > {log} 2>&1"
