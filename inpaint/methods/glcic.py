@@ -38,7 +38,11 @@ the boundary. Not reproduced: seamlessClone also zeroes the mask's 1-px image bo
 and fixes the hole's bounding-rectangle ring (artefacts of its rectangular DST
 solver, 1 px at any size). ``classical_fraction`` gives, per image, the share of hole
 pixels that keep the classical fill. The settings are recorded in model.json
-(key ``postprocess``, :func:`record_postprocess`).
+(key ``postprocess``, :func:`record_postprocess`). Band choices were measured on the
+validation split (benchmarks/glcic_band.py; README "GLCIC at 32 px"): at 32 px the
+scaled band (no pixel) has the best mean hole PSNR and SSIM over both datasets and
+the four mask sets (18.10 dB vs 17.13 for the former 1 px band, which kept Telea on
+81% of a pixels-mask hole).
 
 ``glcic_raw``: the same trained model (``shares_model_with = "glcic"``), scored
 without post-processing.
