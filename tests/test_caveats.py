@@ -53,3 +53,39 @@ def test_notes_follow_the_trained_models_record(tmp_path):
     # chars has no record: the defaults at its size
     assert any(n.startswith("chars:") and "8x8" in n for n in notes)
     assert not any("DCGAN" in n for n in notes)  # no yeh_dcgan row
+
+
+def test_tables_and_claims_carry_the_caveats(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from inpaint.data.store import Split, save_dataset
+    from inpaint.evaluation import make_tables
+    from inpaint.metrics import CSV_COLUMNS, METRIC_COLUMNS
+
+    rng = np.random.default_rng(0)
+    results = tmp_path / "results"
+    data_dirs, paths = [], []
+    for info in (FACES, CHARS):
+        images = rng.integers(0, 256, (3, 32, 32, info.channels), dtype=np.uint8)
+        splits = {name: Split([f"{name}{i}" for i in range(3)], images, ["synthetic"] * 3)
+                  for name in ("train", "val", "test")}
+        save_dataset(results / "data" / info.name, info, splits)
+        data_dirs.append(results / "data" / info.name)
+        for method in ("telea", "biharmonic", "glcic", "yeh_dcgan"):  # no raw pair: no border claim
+            frame = {"image_id": [f"im{i}" for i in range(20)],
+                     "hole_ratio": rng.uniform(0.1, 0.6, 20)}
+            frame.update({m: rng.normal(20.0, 2.0, 20) for m in METRIC_COLUMNS})
+            path = results / "metrics" / info.name / "center" / f"{method}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pd.DataFrame(frame, columns=list(CSV_COLUMNS)).assign(lpips=np.nan).to_csv(
+                path, index=False)
+            paths.append(path)
+    make_tables(paths, results / "tables", data_dirs=data_dirs, n_boot=20)
+    summary = (results / "tables" / "summary.md").read_text()
+    claims = (results / "tables" / "claims.md").read_text()
+    for page in (summary, claims):
+        assert "rates 8 and 16 reach only zero padding" in page
+        assert "no hole pixel keeps it" in page
+        assert "synthetic faces (faces): the images are samples of a DCGAN" in page
+    assert "## Caveats" in claims
