@@ -145,8 +145,8 @@ def cmd_validate(args) -> None:
     method = _method(args.method, args.params, args.model, args.device)
     frame = write_validation(method, args.data, args.out, masksets=args.masksets,
                              seed=args.seed, n=args.n, batch_size=args.batch_size,
-                             raw_out=args.raw_out)
-    also = f" and {args.method}_raw -> {args.raw_out}" if args.raw_out else ""
+                             raw_out=args.raw_csv)
+    also = f" and {args.method}_raw -> {args.raw_csv}" if args.raw_csv else ""
     print(f"{args.method}: scored {frame.image_id.nunique()} validation images x "
           f"{frame.maskset.nunique()} mask set(s) -> {args.out}{also}")
 
@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="JSON: mask-set name -> generator block (the config's masks)")
     p.add_argument("--n", type=int, default=32, help="validation images (default 32)")
     p.add_argument("--out", required=True, help="output CSV")
-    p.add_argument("--raw-out", help="also the {method}_raw variant's CSV, from the same pass")
+    p.add_argument("--raw-csv", help="also the {method}_raw variant's CSV, from the same pass")
     p.add_argument("--batch-size", type=int, default=64)
     common(p, seed=True, threads=True, params=True, device=True)
 

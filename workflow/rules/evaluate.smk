@@ -97,7 +97,7 @@ rule validate_with_raw:
         "python -m inpaint validate --data {input.data} --method {wildcards.method}"
         " --params {params.block} {params.model} --masksets {params.masks} --n {params.n}"
         " --seed {params.seed} --device {params.device} --threads {threads}"
-        " --batch-size {params.batch_size} --out {output.main} --raw-out {output.raw}"
+        " --batch-size {params.batch_size} --out {output.main} --raw-csv {output.raw}"
         " > {log} 2>&1"
 
 
