@@ -454,3 +454,36 @@ def test_kernels_and_depth_settings():
         build_unet({**hp, "kernels": [4, 3]}, 1, SIZE, True)
     with pytest.raises(InpaintError, match="divisible"):
         build_unet({**hp, "kernels": None, "depth": 5}, 1, SIZE, True)
+
+
+def test_summary_table_footnotes_a_run_trained_without_vgg_terms(tmp_path):
+    """make_tables reads results/models/{dataset}/{run}/model.json: a pconv model trained
+    with 3 of the paper's terms footnotes its rows in summary.md; the full loss does not."""
+    import pandas as pd
+
+    from inpaint.evaluation import make_tables
+    from inpaint.metrics import CSV_COLUMNS, METRIC_COLUMNS
+
+    rng = np.random.default_rng(0)
+    results = tmp_path / "results"
+    paths = []
+    for method in ("pconv", "pconv_plainconv", "telea"):
+        frame = {"image_id": [f"im{i}" for i in range(10)], "hole_ratio": rng.uniform(0.1, 0.6, 10)}
+        frame.update({m: rng.normal(20.0, 2.0, 10) for m in METRIC_COLUMNS})
+        path = results / "metrics" / "toy" / "irregular" / f"{method}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame(frame, columns=list(CSV_COLUMNS)).assign(lpips=np.nan).to_csv(path,
+                                                                                   index=False)
+        paths.append(path)
+    for method, terms in (("pconv", {"valid": 1.0, "hole": 6.0, "tv": 0.1}),
+                          ("pconv_plainconv", dict(PAPER_LOSS))):
+        model = results / "models" / "toy" / method
+        model.mkdir(parents=True)
+        (model / "model.json").write_text(json.dumps({
+            "loss_terms": terms, "paper_loss_terms": PAPER_LOSS,
+            "loss_terms_reason": "perceptual and style losses off: test"}))
+    make_tables(paths, results / "tables", n_boot=10)
+    summary = (results / "tables" / "summary.md").read_text()
+    assert ("pconv on toy (every mask set): trained with 3 of its paper's 6 loss terms"
+            in summary)
+    assert "pconv_plainconv on toy" not in summary
