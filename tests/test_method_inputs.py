@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.masks import center_mask, irregular_mask, pixels_mask
 from inpaint.methods import (
     InpaintMethod,
@@ -43,19 +42,8 @@ def tiny_params(name: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("inputs_data")
-    rng = np.random.default_rng(0)
-    low = rng.random((24, 4, 4, 3))
-    images = (np.kron(low, np.ones((1, SIZE // 4, SIZE // 4, 1))) * 255).astype(np.uint8)
-
-    def split(prefix, part):
-        return Split([f"{prefix}{i}" for i in range(len(part))], part, ["toy"] * len(part))
-
-    info = DatasetInfo(name="toy", kind="folder", label="toy", size=SIZE, channels=3)
-    save_dataset(root, info, {"train": split("a", images[:16]), "val": split("v", images[16:20]),
-                              "test": split("t", images[20:])})
-    return root
+def dataset(tmp_path_factory, toy_blocks_dataset):
+    return toy_blocks_dataset(tmp_path_factory.mktemp("inputs_data"), SIZE)
 
 
 @pytest.fixture(scope="module")

@@ -180,22 +180,6 @@ def test_score_files_names_bad_file(tmp_path):
 # ---------------------------------------------------------------- LPIPS
 
 
-def torchvision_checkpoint(features_file, name):
-    """A state dict laid out like torchvision's own ImageNet checkpoint of ``name``: the
-    converted feature convolutions plus every classifier tensor (zeros broadcast from one
-    stored value, so the file stays small); torchvision's strict load accepts it."""
-    import torch
-    import torchvision
-
-    state = torch.load(features_file, weights_only=True)
-    with torch.device("meta"):
-        model = getattr(torchvision.models, name)(weights=None)
-    for key, value in model.state_dict().items():
-        if key.startswith("classifier."):
-            state[key] = torch.zeros(1).expand(value.shape)
-    return state
-
-
 @pytest.fixture
 def no_torch_cache(tmp_path, monkeypatch):
     """No torchvision cache, a working directory without resources/, and no downloads."""
@@ -213,9 +197,9 @@ def no_torch_cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def torchvision_home(imagenet_weights, tmp_path, monkeypatch):
+def torchvision_home(imagenet_weights, tmp_path, monkeypatch, torchvision_checkpoint):
     """A TORCH_HOME holding the converted AlexNet as torchvision's own checkpoint file
-    (see torchvision_checkpoint), so the lpips package loads it the way it does online."""
+    (conftest.torchvision_checkpoint), so the lpips package loads it the way it does online."""
     import torch
 
     from inpaint.pretrained.imagenet import torchvision_cache_path

