@@ -196,6 +196,27 @@ def cmd_distribution_tables(args) -> None:
     print(f"{len(table)} rows -> {args.out}/distribution.{{csv,md,html}}")
 
 
+def cmd_benchmark_manifest(args) -> None:
+    from inpaint.benchmark_manifest import build_benchmark
+
+    names = [os.path.basename(os.path.normpath(m)) for m in args.masks]
+    frame = build_benchmark(args.data, dict(zip(names, args.masks, strict=True)),
+                            args.mask_params, args.seed, args.out)
+    print(f"{args.out}: manifest of {len(frame)} files ({len(names)} mask set(s))")
+
+
+def cmd_verify_benchmark(args) -> None:
+    from inpaint.benchmark_manifest import verify_benchmark
+
+    n = verify_benchmark(args.dir)
+    line = f"{args.dir}: all {n} files match manifest.csv"
+    if args.out:
+        from inpaint.io import write_text
+
+        write_text(args.out, line + "\n")
+    print(line)
+
+
 def cmd_methods(args) -> None:
     from inpaint.methods import get_method_class, list_methods
 
@@ -395,6 +416,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="tables folder")
 
     add("methods", cmd_methods, "list the built-in methods")
+
+    p = add("benchmark-manifest", cmd_benchmark_manifest,
+            "copy a dataset's test images and mask sets into an exportable benchmark folder "
+            "with manifest.csv (sha256 per file, hole ratios, generators, seed, version)")
+    p.add_argument("--data", required=True, help="prepared dataset folder")
+    p.add_argument("--masks", nargs="+", required=True,
+                   help="mask set folders (results/masks/{dataset}/{maskset})")
+    p.add_argument("--mask-params", type=_json, required=True,
+                   help="JSON object: maskset name -> its config block (config masks:)")
+    p.add_argument("--out", required=True, help="benchmark folder")
+    common(p, seed=True)
+
+    p = add("verify-benchmark", cmd_verify_benchmark,
+            "recompute the hashes and hole ratios a benchmark folder's manifest.csv names; "
+            "exit 2 naming the first difference")
+    p.add_argument("dir", help="benchmark folder (results/benchmark/{dataset} or an export)")
+    p.add_argument("--out", help="also write the one-line result here when it passes")
 
     p = add("check-config", cmd_check_config, "validate a config file (schema + names)")
     p.add_argument("config")

@@ -190,6 +190,8 @@ def all_targets():
         "results/tables/claims.html",
         "results/tables/seeds.csv",
         *expand("results/figures/{dataset}/{maskset}.png", dataset=DATASETS, maskset=MASKSETS),
+        # the exportable benchmark folder, verified (workflow/rules/benchmark.smk)
+        *expand("results/benchmark/{dataset}.verified.txt", dataset=DATASETS),
         # FID / KID only when asked for (an InceptionV3 pass at 299 px per image)
         *(["results/tables/distribution.csv", "results/tables/distribution.html"]
           if config["evaluation"]["fid"] else []),
