@@ -148,6 +148,10 @@ def test_two_clean_runs_give_identical_masks_and_metrics(run, tmp_path):
         assert not cmp.left_only
         assert not cmp.right_only
     assert (run / "tables/summary.csv").read_bytes() == (again / "tables/summary.csv").read_bytes()
+    # another lab's clean run of the same config: the same benchmark manifest, verified
+    manifest = "benchmark/chars/manifest.csv"
+    assert (run / manifest).read_bytes() == (again / manifest).read_bytes()
+    assert "match manifest.csv" in (again / "benchmark/chars.verified.txt").read_text()
 
 
 def test_changed_seed_changes_masks(run, tmp_path):
