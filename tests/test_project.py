@@ -35,8 +35,10 @@ def test_ci_runs_the_readme_test_command():
 def test_cli_help_lists_every_stage():
     out = subprocess.run([sys.executable, "-m", "inpaint", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    for command in ["fetch-faces", "prepare-data", "make-masks", "train", "complete-set",
-                    "complete", "evaluate", "tables", "figure", "methods", "check-config"]:
+    for command in ["fetch-faces", "fetch-weights", "fetch-fid-inception", "prepare-data",
+                    "make-masks", "train", "complete-set", "complete", "validate", "evaluate",
+                    "fid-features", "distribution", "distribution-tables", "tables", "figure",
+                    "benchmark-manifest", "verify-benchmark", "methods", "check-config"]:
         assert re.search(rf"^\s+{command}\b", out, re.M), command
 
 
