@@ -121,13 +121,13 @@ def cmd_generate(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from inpaint.evaluation import evaluate_completions
+    from inpaint.evaluation import evaluate_masksets
 
-    frames = evaluate_completions(args.data, args.masks, args.completions, args.out,
-                                  use_lpips=args.lpips, use_st_lpips=args.st_lpips,
-                                  pm1_hole=args.pm1_hole, lpips_weights=args.lpips_weights,
-                                  use_lpips_vgg=args.lpips_vgg,
-                                  lpips_vgg_weights=args.lpips_vgg_weights)
+    frames = evaluate_masksets(args.data, args.masks, args.completions, args.out,
+                               use_lpips=args.lpips, use_st_lpips=args.st_lpips,
+                               pm1_hole=args.pm1_hole, lpips_weights=args.lpips_weights,
+                               use_lpips_vgg=args.lpips_vgg,
+                               lpips_vgg_weights=args.lpips_vgg_weights)
     for frame, out in zip(frames, args.out, strict=True):
         print(f"scored {len(frame)} images -> {out}")
 
@@ -321,10 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, seed=True, threads=True, params=True, device=True)
 
     p = add("evaluate", cmd_evaluate,
-            "score methods' completions of one mask set (one CSV per method, a row per image)")
+            "score methods' completions of one or several mask sets (one CSV per method and "
+            "mask set, a row per image; perceptual networks loaded once)")
     p.add_argument("--data", required=True)
-    p.add_argument("--masks", required=True)
-    p.add_argument("--completions", nargs="+", required=True, help="one folder per method")
+    p.add_argument("--masks", required=True, nargs="+", help="mask set folder(s)")
+    p.add_argument("--completions", nargs="+", required=True,
+                   help="one folder per method; with several mask sets, one block of folders "
+                   "per mask set in the order of --masks")
     p.add_argument("--out", nargs="+", required=True, help="one metrics CSV per folder")
     p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True,
                    help="LPIPS column (lpips package, AlexNet, v0.1, ImageNet backbone)")

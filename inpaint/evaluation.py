@@ -71,19 +71,50 @@ def evaluate_completions(data_dir, mask_dir, completion_dirs, out_paths,
     ``lpips_weights`` / ``lpips_vgg_weights``: the ImageNet AlexNet / VGG16 backbone files
     (default: inpaint.metrics.lpips_weights_path); missing ones are an InpaintError.
     """
-    from inpaint.metrics import add_pm1_hole, load_perceptual, score_files, write_metrics
+    return evaluate_masksets(data_dir, [mask_dir], list(completion_dirs), list(out_paths),
+                             use_lpips, use_st_lpips, pm1_hole, lpips_weights=lpips_weights,
+                             use_lpips_vgg=use_lpips_vgg, lpips_vgg_weights=lpips_vgg_weights)
 
+
+def evaluate_masksets(data_dir, mask_dirs, completion_dirs, out_paths,
+                      use_lpips: bool = True, use_st_lpips: bool = True,
+                      pm1_hole: bool = False, *, lpips_weights=None,
+                      use_lpips_vgg: bool = False,
+                      lpips_vgg_weights=None) -> list[pd.DataFrame]:
+    """:func:`evaluate_completions` for several mask sets of one dataset in one process.
+
+    ``completion_dirs`` and ``out_paths`` come in blocks of equal size, one block per
+    mask set in the order of ``mask_dirs`` (mask set 0's methods, then mask set 1's, ...).
+    Every folder is checked before any CSV is written; the perceptual networks load once.
+    """
+    mask_dirs, completion_dirs, out_paths = list(mask_dirs), list(completion_dirs), list(out_paths)
     if len(completion_dirs) != len(out_paths):
         raise InpaintError("evaluate: give one output CSV per completions folder")
-    ids = [check_completions(data_dir, mask_dir, folder) for folder in completion_dirs]
+    if not mask_dirs or len(completion_dirs) % len(mask_dirs):
+        raise InpaintError(f"evaluate: {len(completion_dirs)} completions folders do not split "
+                           f"into {len(mask_dirs)} equal blocks, one per mask set")
+    per_set = len(completion_dirs) // len(mask_dirs)
+    jobs = [(mask_dirs[i // per_set], folder, out)
+            for i, (folder, out) in enumerate(zip(completion_dirs, out_paths, strict=True))]
+    return _score_jobs(data_dir, jobs, use_lpips, use_st_lpips, pm1_hole,
+                       lpips_weights=lpips_weights, use_lpips_vgg=use_lpips_vgg,
+                       lpips_vgg_weights=lpips_vgg_weights)
+
+
+def _score_jobs(data_dir, jobs, use_lpips, use_st_lpips, pm1_hole, *, lpips_weights,
+                use_lpips_vgg, lpips_vgg_weights) -> list[pd.DataFrame]:
+    """Score (mask folder, completions folder, output CSV) triples; write the CSVs at the end."""
+    from inpaint.metrics import add_pm1_hole, load_perceptual, score_files, write_metrics
+
+    ids = [check_completions(data_dir, mask_dir, folder) for mask_dir, folder, _ in jobs]
     models = load_perceptual(use_lpips, use_st_lpips, use_lpips_vgg=use_lpips_vgg,
                              lpips_weights=lpips_weights, lpips_vgg_weights=lpips_vgg_weights)
     frames = [score_files(Path(data_dir) / "test", folder, mask_dir, image_ids, use_lpips,
                           use_st_lpips=use_st_lpips, models=models)
-              for folder, image_ids in zip(completion_dirs, ids, strict=True)]
+              for (mask_dir, folder, _), image_ids in zip(jobs, ids, strict=True)]
     if pm1_hole:
         frames = [add_pm1_hole(frame) for frame in frames]
-    for frame, out_path in zip(frames, out_paths, strict=True):
+    for frame, (_, _, out_path) in zip(frames, jobs, strict=True):
         write_metrics(out_path, frame)
     return frames
 

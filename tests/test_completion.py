@@ -101,3 +101,35 @@ def test_complete_user_image_with_wrong_mask_size(tmp_path):
         complete_file(get_method("telea"), tmp_path / "photo.png", tmp_path / "mask.png",
                       tmp_path / "out.png")
     assert not (tmp_path / "out.png").exists()
+
+
+def test_evaluate_masksets_in_one_process_equal_one_job_per_mask_set(prepared):
+    """The workflow's evaluate job scores every mask set of a dataset at once (completions in
+    blocks, one per mask set): the same CSV bytes as one job per mask set; folders that do
+    not split into equal blocks are one clear error and no CSV."""
+    from inpaint.evaluation import evaluate_completions, evaluate_masksets
+
+    root, _, _ = prepared
+    ids = [f"t{i}" for i in range(5)]
+    write_maskset(root / "pixels", generate_maskset(ids, 16, "toy", "pixels",
+                                                    {"kind": "pixels", "p": 0.5}, seed=0))
+    methods = ["telea", "biharmonic"]
+    folders, outs, single = [], [], []
+    for masks in ("masks", "pixels"):
+        for name in methods:
+            folder = root / "done" / masks / name
+            complete_set(get_method(name), root / "data", root / masks, folder)
+            folders.append(folder)
+            outs.append(root / "together" / masks / f"{name}.csv")
+            single.append(root / "alone" / masks / f"{name}.csv")
+    off = {"use_lpips": False, "use_st_lpips": False}
+    evaluate_masksets(root / "data", [root / "masks", root / "pixels"], folders, outs, **off)
+    for i, masks in enumerate(("masks", "pixels")):
+        evaluate_completions(root / "data", root / masks, folders[2 * i:2 * i + 2],
+                             single[2 * i:2 * i + 2], **off)
+    for a, b in zip(outs, single, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a
+    with pytest.raises(InpaintError, match="equal blocks"):
+        evaluate_masksets(root / "data", [root / "masks", root / "pixels"], folders[:3],
+                          [root / "bad" / f"{i}.csv" for i in range(3)], **off)
+    assert not (root / "bad").exists()

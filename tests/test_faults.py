@@ -828,7 +828,7 @@ def test_run_killed_at_every_stage_resumes_to_identical_tables(reference, tmp_pa
          lambda: not (model / MODEL_JSON).exists()),
         ("completion", lambda: (results / "logs/complete/chars/context_encoder.log")
          .exists(), lambda: not (results / "completions/chars/center/context_encoder").exists()),
-        ("metrics", lambda: (results / "logs/evaluate/chars/center.log").exists(),
+        ("metrics", lambda: (results / "logs/evaluate/chars.log").exists(),
          lambda: not list(results.glob("metrics/chars/center/*.csv"))),
     ]
     for i, (stage, started, unfinished) in enumerate(stages):

@@ -1,25 +1,26 @@
+# One job per dataset scores every mask set x method (LPIPS and ST-LPIPS load once).
 rule evaluate:
     input:
         data="results/data/{dataset}",
-        masks="results/masks/{dataset}/{maskset}",
+        masks=expand("results/masks/{{dataset}}/{maskset}", maskset=MASKSETS),
         completions=expand(
-            "results/completions/{{dataset}}/{{maskset}}/{method}", method=RUNS
+            "results/completions/{{dataset}}/{maskset}/{method}", maskset=MASKSETS, method=RUNS
         ),
         weights=EVALUATE_WEIGHTS,
     output:
-        expand("results/metrics/{{dataset}}/{{maskset}}/{method}.csv", method=RUNS),
+        expand("results/metrics/{{dataset}}/{maskset}/{method}.csv", maskset=MASKSETS, method=RUNS),
     params:
         lpips=LPIPS_ARGS,
         st_lpips="--st-lpips" if config["evaluation"]["st_lpips"] else "--no-st-lpips",
         pm1_hole="--pm1-hole" if config["evaluation"]["pm1_hole"] else "--no-pm1-hole",
     log:
-        "results/logs/evaluate/{dataset}/{maskset}.log",
+        "results/logs/evaluate/{dataset}.log",
     benchmark:
-        "results/benchmarks/evaluate/{dataset}/{maskset}.tsv"
+        "results/benchmarks/evaluate/{dataset}.tsv"
     threads: 1
     resources:
         mem_mb=3000,
-        runtime=30,
+        runtime=60,
     conda:
         "../envs/inpaint.yaml"
     shell:
