@@ -102,19 +102,26 @@ class Generator(nn.Module):
         return self.decoder(self.encoder(x))
 
 
+def _down_stack(channels: int, base: int, n_levels: int) -> tuple[list[nn.Module], int]:
+    """The discriminators' strided 4x4 convolutions (BN after the first, LeakyReLU 0.2),
+    halving the side ``n_levels`` times; returns the layers and the last width."""
+    layers: list[nn.Module] = []
+    cin = channels
+    for i, w in enumerate(_widths(base, n_levels)):
+        layers.append(nn.Conv2d(cin, w, 4, 2, 1, bias=i == 0))
+        if i > 0:
+            layers.append(nn.BatchNorm2d(w))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        cin = w
+    return layers, cin
+
+
 class PatchDiscriminator(nn.Module):
     """image (N, C, H, W) in [-1, 1] -> logits (N, 1, 4, 4), one per patch."""
 
     def __init__(self, size: int = 32, channels: int = 3, base: int = 64) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        cin = channels
-        for i, w in enumerate(_widths(base, levels(size))):
-            layers.append(nn.Conv2d(cin, w, 4, 2, 1, bias=i == 0))
-            if i > 0:
-                layers.append(nn.BatchNorm2d(w))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            cin = w
+        layers, cin = _down_stack(channels, base, levels(size))
         layers.append(nn.Conv2d(cin, 1, 3, 1, 1))
         self.net = nn.Sequential(*layers)
         self.apply(init_weights)
@@ -128,14 +135,7 @@ class RegionDiscriminator(nn.Module):
 
     def __init__(self, side: int = 16, channels: int = 3, base: int = 64) -> None:
         super().__init__()
-        layers: list[nn.Module] = []
-        cin = channels
-        for i, w in enumerate(_widths(base, levels(side))):
-            layers.append(nn.Conv2d(cin, w, 4, 2, 1, bias=i == 0))
-            if i > 0:
-                layers.append(nn.BatchNorm2d(w))
-            layers.append(nn.LeakyReLU(0.2, inplace=True))
-            cin = w
+        layers, cin = _down_stack(channels, base, levels(side))
         layers.append(nn.Conv2d(cin, 1, 4, 1, 0))
         self.side = side
         self.net = nn.Sequential(*layers)
