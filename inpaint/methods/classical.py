@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from inpaint.methods.base import InpaintMethod
+from inpaint.methods.base import InpaintMethod, to_uint8
 from inpaint.methods.registry import register_method
 
 
@@ -60,7 +60,7 @@ class _OpenCVMethod(_PerImageMethod):
     def predict_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         import cv2
 
-        u8 = np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
+        u8 = to_uint8(image)
         u8[hole] = 0  # cv2.inpaint reads the hole's own pixels: give it none (issue 16)
         src = u8[:, :, 0] if u8.shape[2] == 1 else u8
         result = cv2.inpaint(src, hole.astype(np.uint8) * 255, self.radius,
@@ -82,10 +82,6 @@ class NavierStokes(_OpenCVMethod):
     flag_name = "INPAINT_NS"
 
 
-def _to_u8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.round(image * 255.0), 0, 255).astype(np.uint8)
-
-
 class _XPhotoMethod(_PerImageMethod):
     """OpenCV contrib ``cv2.xphoto.inpaint`` (opencv-contrib-python-headless).
 
@@ -99,7 +95,7 @@ class _XPhotoMethod(_PerImageMethod):
     def predict_one(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         import cv2
 
-        u8 = _to_u8(image)
+        u8 = to_uint8(image)
         src = u8[:, :, 0].copy() if u8.shape[2] == 1 else self.to_colour(u8)
         dst = np.zeros_like(src)
         cv2.xphoto.inpaint(src, np.where(hole, 0, 255).astype(np.uint8), dst,
