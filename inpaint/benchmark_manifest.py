@@ -37,15 +37,11 @@ import pandas as pd
 from inpaint import __version__
 from inpaint.data.store import load_info, load_split, pixel_sha256
 from inpaint.errors import InpaintError
-from inpaint.io import atomic_dir, read_image, read_mask, sha256_bytes, sha256_file
+from inpaint.io import atomic_dir, read_image, read_mask, sha256_file
 from inpaint.masks import check_params
 
 COLUMNS = ["file", "kind", "image_id", "maskset", "sha256", "pixel_sha256", "hole_ratio",
            "generator", "params", "seed", "version"]
-
-
-def _npz_pixels_sha256(images: np.ndarray) -> str:
-    return sha256_bytes(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
 
 
 def _row(file: str, kind: str, **values) -> dict:
@@ -55,7 +51,7 @@ def _row(file: str, kind: str, **values) -> dict:
 def _manifest_rows(root: Path, ids: list[str], images: np.ndarray, masksets: dict[str, dict],
                    seed: int) -> list[dict]:
     rows = [_row("data/info.json", "info", sha256=sha256_file(root / "data/info.json")),
-            _row("data/test.npz", "test_npz", pixel_sha256=_npz_pixels_sha256(images))]
+            _row("data/test.npz", "test_npz", pixel_sha256=pixel_sha256(images))]
     for image_id, image in zip(ids, images, strict=True):
         file = f"data/test/{image_id}.png"
         rows.append(_row(file, "image", image_id=image_id, sha256=sha256_file(root / file),
@@ -150,7 +146,7 @@ def verify_benchmark(bench_dir) -> int:
                     npz = ([str(i) for i in packed["ids"]], packed["images"])
             except (OSError, ValueError, KeyError) as exc:
                 raise InpaintError(f"{path}: not a readable test.npz ({exc})") from None
-            found = _npz_pixels_sha256(npz[1])
+            found = pixel_sha256(npz[1])
             if found != row.pixel_sha256:
                 differ(row.file, "pixel_sha256", row.pixel_sha256, found)
             continue
