@@ -3,12 +3,14 @@
     prepare_dataset(name, cfg, out_dir, seed) -> DatasetInfo
 
 writes ``out_dir`` in the layout of :mod:`inpaint.data.store`. Same cfg and
-seed give byte-identical files.
+seed give byte-identical files. A kind is a module registered by path in
+:data:`DATASET_KINDS` (imported when a dataset of that kind is prepared) with
+``build(cfg, common) -> (splits, provenance)``, ``DEFAULT_CHANNELS`` and
+``DEFAULT_LABEL`` (and optionally ``DEFAULT_CAPS``).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from pathlib import Path
@@ -16,18 +18,18 @@ from pathlib import Path
 from inpaint.data.common import Cfg, Common
 from inpaint.data.store import DatasetInfo, Split, load_info, load_split, save_dataset
 from inpaint.errors import InpaintError
+from inpaint.registry import Registry
 
-KINDS = {
-    "fonts": "inpaint.data.fonts",
-    "faces": "inpaint.data.faces",
-    "photos": "inpaint.data.photos",
-    "folder": "inpaint.data.folder",
-    "celeba": "inpaint.data.celeba",
-    "chars74k": "inpaint.data.chars74k",
-}
+DATASET_KINDS: Registry = Registry("dataset kind")
+DATASET_KINDS.register_lazy("fonts", "inpaint.data.fonts")
+DATASET_KINDS.register_lazy("faces", "inpaint.data.faces")
+DATASET_KINDS.register_lazy("photos", "inpaint.data.photos")
+DATASET_KINDS.register_lazy("folder", "inpaint.data.folder")
+DATASET_KINDS.register_lazy("celeba", "inpaint.data.celeba")
+DATASET_KINDS.register_lazy("chars74k", "inpaint.data.chars74k")
 
 __all__ = [
-    "KINDS", "DatasetInfo", "Split", "fetch_face_generator", "load_info", "load_split",
+    "DATASET_KINDS", "DatasetInfo", "Split", "fetch_face_generator", "load_info", "load_split",
     "prepare_dataset", "read_common", "save_dataset",
 ]
 
@@ -52,10 +54,10 @@ def prepare_dataset(name: str, cfg: dict, out_dir: str | os.PathLike, seed: int)
     """Build dataset ``name`` from its config block and write it to ``out_dir`` atomically."""
     conf = Cfg(name, cfg)
     kind = conf.get("kind")
-    if kind not in KINDS:
-        raise conf.error("kind", f"has unknown value {kind!r}; expected one of "
-                                 f"{', '.join(KINDS)}")
-    module = importlib.import_module(KINDS[kind])
+    try:
+        module = DATASET_KINDS.get(kind)
+    except InpaintError as exc:
+        raise InpaintError(f"dataset {name!r}: key 'kind': {exc}") from None
     common = read_common(name, conf, seed, module)
     splits, provenance = module.build(conf, common)
     info = DatasetInfo(name=name, kind=kind, label=common.label, size=common.size,

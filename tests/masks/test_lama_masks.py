@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from inpaint import masks_lama
 from inpaint.errors import InpaintError
-from inpaint.masks import check_params, generate_maskset, write_maskset
+from inpaint.masks import check_params, generate_maskset, lama, write_maskset
 from inpaint.training.masks import training_masks
 
 KINDS = ["lama_thin", "lama_medium", "lama_thick"]
@@ -21,7 +20,7 @@ def ratios(kind, size, ids=IDS, seed=0):
 def test_hole_ratio_within_lamas_cap_and_spread(kind):
     r = ratios(kind, 32)
     assert r.min() > 0  # LaMa's candidates always draw at least one stroke or box
-    assert r.max() <= masks_lama.MAX_TAMPER_AREA  # max_tamper_area: 0.5
+    assert r.max() <= lama.MAX_TAMPER_AREA  # max_tamper_area: 0.5
     assert np.percentile(r, 95) > 0.4  # candidates fill up towards the cap, not tiny
     assert r.std() > 0.08  # varied masks
 
@@ -38,7 +37,7 @@ def test_resizing_keeps_the_reference_hole_ratio(kind):
 def test_boxes_follow_the_medium_config():
     rng = np.random.default_rng(0)
     for _ in range(50):
-        hole = masks_lama.box_hole(rng, 256, margin=10, bbox_min_size=30, bbox_max_size=150,
+        hole = lama.box_hole(rng, 256, margin=10, bbox_min_size=30, bbox_max_size=150,
                                    min_times=1, max_times=1)
         rows, cols = np.nonzero(hole)
         assert 30 <= rows.max() - rows.min() + 1 <= 150
@@ -49,17 +48,17 @@ def test_boxes_follow_the_medium_config():
 
 def test_box_probability_is_lamas_0_3_over_1_3(monkeypatch):
     calls = {"box": 0, "irregular": 0}
-    monkeypatch.setattr(masks_lama, "box_hole",
+    monkeypatch.setattr(lama, "box_hole",
                         lambda *a, **k: calls.__setitem__("box", calls["box"] + 1))
-    monkeypatch.setattr(masks_lama, "irregular_hole",
+    monkeypatch.setattr(lama, "irregular_hole",
                         lambda *a, **k: calls.__setitem__("irregular", calls["irregular"] + 1))
     rng = np.random.default_rng(0)
     for _ in range(2000):
-        masks_lama.mixed_hole(rng, "lama_thick", 256)
+        lama.mixed_hole(rng, "lama_thick", 256)
     assert calls["box"] / 2000 == pytest.approx(0.3 / 1.3, abs=0.03)
     calls.update(box=0, irregular=0)
     for _ in range(200):
-        masks_lama.mixed_hole(rng, "lama_thin", 256)
+        lama.mixed_hole(rng, "lama_thin", 256)
     assert calls == {"box": 0, "irregular": 200}  # thin: box_proba 0
 
 
@@ -74,7 +73,7 @@ def test_stroke_count_includes_lamas_extra_one(monkeypatch):
     widths = []
     for _ in range(300):
         starts.clear()
-        hole = masks_lama.irregular_hole(rng, 256, min_times=1, max_times=1, max_width=10,
+        hole = lama.irregular_hole(rng, 256, min_times=1, max_times=1, max_width=10,
                                          max_angle=4, max_len=40)
         widths.append(hole.sum())
         assert 1 <= len(starts) <= 2 * 5  # 1 or 2 strokes (max_times + 1), 1-5 segments each
@@ -95,9 +94,9 @@ def test_same_bytes_on_regeneration_in_any_order(tmp_path, kind):
 
 
 def test_512_reference_for_large_images():
-    assert masks_lama.reference_size(256) == 256
-    assert masks_lama.reference_size(511) == 256
-    assert masks_lama.reference_size(512) == 512
+    assert lama.reference_size(256) == 256
+    assert lama.reference_size(511) == 256
+    assert lama.reference_size(512) == 512
     r = ratios("lama_thick", 512, IDS[:5])
     assert ((r > 0) & (r <= 0.5)).all()
 

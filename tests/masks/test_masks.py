@@ -124,3 +124,38 @@ def test_bad_mask_files_are_named(tmp_path):
 def test_bad_mask_parameters_name_the_key(params, message):
     with pytest.raises(InpaintError, match=message):
         check_params("bad", params)
+
+
+def test_a_new_kind_is_one_registered_function(monkeypatch, tmp_path):
+    """register_kind on a generator makes a kind that config checks, sets and mixtures use."""
+    from inpaint.masks import MASK_KINDS, register_kind
+    from inpaint.masks.mixture import check_mixture, mixture_masks
+
+    monkeypatch.setattr(MASK_KINDS, "_entries", dict(MASK_KINDS._entries))
+
+    @register_kind("stripe", {"width": 0.25}, unit=("width",))
+    def stripe(rng, size, width):
+        known = np.ones((size, size), dtype=bool)
+        top = int(rng.integers(0, size - round(width * size) + 1))
+        known[top:top + round(width * size)] = False
+        return known
+
+    assert check_params("s", {"kind": "stripe"}) == {"kind": "stripe", "width": 0.25}
+    with pytest.raises(InpaintError, match=r"masks\.s\.width: must be in \(0, 1\]"):
+        check_params("s", {"kind": "stripe", "width": 2})
+    masks = generate_maskset(IDS[:4], 16, "d", "s", {"kind": "stripe"}, seed=0)
+    assert all((1 - m.mean()) == 0.25 for m in masks.values())
+    manifest = write_maskset(tmp_path / "s", masks)
+    assert list(manifest.hole_ratio) == [0.25] * 4
+    mix = check_mixture("t", [{"kind": "stripe", "width": 0.5}])
+    assert (1 - mixture_masks(np.random.default_rng(0), 3, 8, mix).mean(axis=(1, 2)) == 0.5).all()
+
+
+def test_unknown_kind_names_the_key_and_lists_the_kinds():
+    with pytest.raises(InpaintError) as err:
+        check_params("mine", {"kind": "blob"})
+    assert str(err.value) == (
+        "masks.mine.kind: unknown mask kind 'blob'; expected one of center, box, irregular, "
+        "pixels, half, lama_thin, lama_medium, lama_thick, folder")
+    with pytest.raises(InpaintError, match=r"masks\.mine\.kind: unknown mask kind None"):
+        check_params("mine", {})

@@ -36,6 +36,7 @@ import math
 import numpy as np
 
 from inpaint.errors import InpaintError
+from inpaint.masks import register_kind
 
 KINDS = ("lama_thin", "lama_medium", "lama_thick")
 VARIANTS = 5          # gen_mask_dataset.py: mask_generator_kwargs.variants_n
@@ -166,3 +167,21 @@ def lama_mask(rng: np.random.Generator, size: int, kind: str) -> np.ndarray:
         f"{kind} masks: no candidate with a hole fraction in (0, {MAX_TAMPER_AREA}] after "
         f"{MAX_ROUNDS * VARIANTS} draws at size {size}"
     )
+
+
+@register_kind("lama_thin")
+def lama_thin(rng: np.random.Generator, size: int) -> np.ndarray:
+    """LaMa's thin-stroke protocol (parameters fixed by its configs)."""
+    return lama_mask(rng, size, "lama_thin")
+
+
+@register_kind("lama_medium")
+def lama_medium(rng: np.random.Generator, size: int) -> np.ndarray:
+    """LaMa's medium protocol: medium strokes, or boxes with probability 0.3 / 1.3."""
+    return lama_mask(rng, size, "lama_medium")
+
+
+@register_kind("lama_thick")
+def lama_thick(rng: np.random.Generator, size: int) -> np.ndarray:
+    """LaMa's thick protocol: thick strokes, or boxes with probability 0.3 / 1.3."""
+    return lama_mask(rng, size, "lama_thick")

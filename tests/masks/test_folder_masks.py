@@ -8,7 +8,7 @@ from PIL import Image
 from inpaint.errors import InpaintError
 from inpaint.io import read_mask
 from inpaint.masks import build_maskset, check_params, generate_maskset
-from inpaint.masks_folder import hole_bin
+from inpaint.masks.folder import hole_bin
 
 IDS = [f"img{i:02d}" for i in range(6)]
 

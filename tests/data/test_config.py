@@ -79,3 +79,19 @@ def test_missing_and_broken_files(tmp_path):
     bad.write_text("datasets: [unclosed")
     with pytest.raises(InpaintError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_schema_kinds_are_the_registered_kinds():
+    """The config schema's enums of dataset and mask kinds list exactly the registries'."""
+    from pathlib import Path
+
+    from inpaint.data import DATASET_KINDS
+    from inpaint.masks import MASK_KINDS
+
+    schema = yaml.safe_load(
+        (Path(__file__).parents[2] / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    props = schema["properties"]
+    datasets = props["datasets"]["additionalProperties"]["properties"]["kind"]["enum"]
+    masks = props["masks"]["additionalProperties"]["properties"]["kind"]["enum"]
+    assert datasets == DATASET_KINDS.names()
+    assert masks == MASK_KINDS.names()
