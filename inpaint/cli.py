@@ -121,7 +121,7 @@ def cmd_generate(args) -> None:
 
 
 def cmd_evaluate(args) -> None:
-    from inpaint.evaluation import evaluate_masksets
+    from inpaint.evaluation.evaluate import evaluate_masksets
 
     frames = evaluate_masksets(args.data, args.masks, args.completions, args.out,
                                use_lpips=args.lpips, use_st_lpips=args.st_lpips,
@@ -133,14 +133,15 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_tables(args) -> None:
-    from inpaint.evaluation import make_tables
+    from inpaint.evaluation.report import make_tables
 
     make_tables(args.metrics, args.out, data_dirs=args.data, n_boot=args.bootstrap,
-                seed=args.seed, lpips_enabled=args.lpips, validation_paths=args.validation)
+                seed=args.seed, lpips_enabled=args.lpips, validation_paths=args.validation,
+                model_paths=args.models)
 
 
 def cmd_validate(args) -> None:
-    from inpaint.validation import write_validation
+    from inpaint.evaluation.validation import write_validation
 
     method = _method(args.method, args.params, args.model, args.device)
     frame = write_validation(method, args.data, args.out, masksets=args.masksets,
@@ -152,7 +153,7 @@ def cmd_validate(args) -> None:
 
 
 def cmd_figure(args) -> None:
-    from inpaint.evaluation import make_figure
+    from inpaint.evaluation.figures import make_figure
 
     if len(args.completions) != len(args.labels):
         raise InpaintError("figure: give one --labels entry per --completions folder")
@@ -171,7 +172,7 @@ def cmd_fetch_fid_inception(args) -> None:
 
 
 def cmd_fid_features(args) -> None:
-    from inpaint.distribution import dataset_test_features
+    from inpaint.evaluation.distribution import dataset_test_features
 
     features = dataset_test_features(args.data, args.out, args.weights, args.batch_size,
                                      device=args.device)
@@ -179,7 +180,7 @@ def cmd_fid_features(args) -> None:
 
 
 def cmd_distribution(args) -> None:
-    from inpaint.distribution import score_completions
+    from inpaint.evaluation.distribution import score_completions
 
     frame = score_completions(args.data, args.test_features, args.completions, args.methods,
                               args.dataset, args.maskset, args.out, args.weights,
@@ -190,7 +191,7 @@ def cmd_distribution(args) -> None:
 
 
 def cmd_distribution_tables(args) -> None:
-    from inpaint.distribution_tables import write_distribution_tables
+    from inpaint.evaluation.distribution_tables import write_distribution_tables
 
     table = write_distribution_tables(args.inputs, args.out)
     print(f"{len(table)} rows -> {args.out}/distribution.{{csv,md,html}}")
@@ -356,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", nargs="*", default=[],
                    help="results/validation/{dataset}/{method}.csv files: baselines and "
                    "claim representatives are chosen on them (validation split)")
+    p.add_argument("--models", nargs="*", default=[],
+                   help="results/models/{dataset}/{run}/model.json files of the learned runs "
+                   "(table notes on how they were trained)")
     common(p, seed=True)
 
     p = add("validate", cmd_validate,

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inpaint import tables
-from inpaint.metrics import CSV_COLUMNS, METRIC_COLUMNS, write_metrics
+from inpaint.evaluation import summary as aggregation
+from inpaint.evaluation import tables
+from inpaint.evaluation.metrics_csv import CSV_COLUMNS, METRIC_COLUMNS, read_metrics, write_metrics
 
 
 def _frame(rng, n, lpips=False, ratios=None):
@@ -34,7 +35,7 @@ def frames():
 
 
 def test_summary_columns_and_mean(frames):
-    summary = tables.summarize(frames, n_boot=200, seed=0)
+    summary = aggregation.summarize(frames, n_boot=200, seed=0)
     expected = ["dataset", "maskset", "method", "n"]
     expected += [f"{m}_{s}" for m in METRIC_COLUMNS for s in ("mean", "lo", "hi")]
     assert list(summary.columns) == expected
@@ -48,14 +49,14 @@ def test_summary_columns_and_mean(frames):
 
 
 def test_bootstrap_is_deterministic_and_seeded(frames):
-    a = tables.summarize(frames, n_boot=300, seed=1)
-    b = tables.summarize(frames, n_boot=300, seed=1)
-    c = tables.summarize(frames, n_boot=300, seed=2)
+    a = aggregation.summarize(frames, n_boot=300, seed=1)
+    b = aggregation.summarize(frames, n_boot=300, seed=1)
+    c = aggregation.summarize(frames, n_boot=300, seed=2)
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a.psnr_lo, c.psnr_lo)
     # a row does not depend on the other rows
     key = ("faces", "pixels", "biharmonic")
-    alone = tables.summarize({key: frames[key]}, n_boot=300, seed=1)
+    alone = aggregation.summarize({key: frames[key]}, n_boot=300, seed=1)
     pd.testing.assert_series_equal(
         alone.iloc[0], a.iloc[2], check_names=False
     )
@@ -64,7 +65,7 @@ def test_bootstrap_is_deterministic_and_seeded(frames):
 def test_bootstrap_interval_width_is_about_the_standard_error():
     rng = np.random.default_rng(3)
     values = rng.normal(0.0, 1.0, 400)
-    boot = tables.bootstrap_means(values, 2000, np.random.default_rng(0))
+    boot = aggregation.bootstrap_means(values, 2000, np.random.default_rng(0))
     lo, hi = np.percentile(boot[:, 0], [2.5, 97.5])
     assert lo < values.mean() < hi
     assert (hi - lo) == pytest.approx(2 * 1.96 / np.sqrt(400), rel=0.15)
@@ -73,7 +74,7 @@ def test_bootstrap_interval_width_is_about_the_standard_error():
 def test_nan_metrics_are_left_out_and_all_nan_is_empty(frames):
     frame = frames[("fonts", "center", "telea")].copy()
     frame.loc[:9, "psnr_hole"] = np.nan          # e.g. masks without holes
-    summary = tables.summarize({("d", "m", "x"): frame}, n_boot=100)
+    summary = aggregation.summarize({("d", "m", "x"): frame}, n_boot=100)
     row = summary.iloc[0]
     assert row.psnr_hole_mean == pytest.approx(frame.psnr_hole.iloc[10:].mean())
     assert row.psnr_hole_lo < row.psnr_hole_mean < row.psnr_hole_hi
@@ -87,8 +88,8 @@ def test_inf_psnr_is_capped(frames):
     frame = frames[("fonts", "center", "telea")].copy()
     frame.loc[0, "psnr"] = np.inf
     frame.loc[1, "psnr_hole"] = np.inf
-    summary = tables.summarize({("d", "m", "x"): frame}, n_boot=50)
-    capped = frame.psnr.clip(upper=tables.PSNR_CAP)
+    summary = aggregation.summarize({("d", "m", "x"): frame}, n_boot=50)
+    capped = frame.psnr.clip(upper=aggregation.PSNR_CAP)
     assert summary.psnr_mean[0] == pytest.approx(capped.mean())
     assert np.isfinite(summary.psnr_hi[0])
     assert np.isfinite(summary.psnr_hole_mean[0])
@@ -102,7 +103,7 @@ def test_extra_metrics_and_labels(frames):
     rng = np.random.default_rng(4)
     frame = frames[("fonts", "center", "telea")].copy()
     frame["st_lpips"] = rng.random(len(frame))
-    summary = tables.summarize({("fonts", "c", "t"): frame}, n_boot=50,
+    summary = aggregation.summarize({("fonts", "c", "t"): frame}, n_boot=50,
                                labels={"fonts": "Fonts (rendered)"})
     assert list(summary.columns[-4:]) == ["st_lpips_mean", "st_lpips_lo", "st_lpips_hi",
                                           "dataset_label"]
@@ -114,7 +115,7 @@ def test_extra_metrics_and_labels(frames):
 def test_hole_ratio_bins_edges():
     ratios = [0.0, 0.01, 0.0100001, 0.1, 0.1 + 1e-15, 0.10001, 0.2, 0.3, 1 - 0.7, 0.6, 0.61,
               1.0, np.nan]
-    assert tables.hole_ratio_bins(ratios).tolist() == [
+    assert aggregation.hole_ratio_bins(ratios).tolist() == [
         "[0,0.01]", "[0,0.01]", "(0.01,0.1]", "(0.01,0.1]", "(0.01,0.1]", "(0.1,0.2]",
         "(0.1,0.2]", "(0.2,0.3]", "(0.2,0.3]", "(0.5,0.6]", "(0.6,1]", "(0.6,1]", "unknown",
     ]
@@ -125,7 +126,7 @@ def test_by_hole_ratio():
     ratios = np.array([0.05, 0.1, 0.15, 0.25, 0.25, 0.7])
     frame = _frame(rng, 6, ratios=ratios)
     frame.loc[5, "psnr_hole"] = np.inf
-    table = tables.by_hole_ratio({("d", "m", "x"): frame})
+    table = aggregation.by_hole_ratio({("d", "m", "x"): frame})
     assert table.bin.tolist() == ["(0.01,0.1]", "(0.1,0.2]", "(0.2,0.3]", "(0.6,1]"]
     assert table.n.tolist() == [2, 1, 2, 1]
     assert list(table.columns[:5]) == ["dataset", "maskset", "method", "bin", "n"]
@@ -133,7 +134,7 @@ def test_by_hole_ratio():
     assert "lpips_mean" in table
     assert "ssim_hole_mean" in table
     assert table.psnr_hole_mean.iloc[0] == pytest.approx(frame.psnr_hole[:2].mean())
-    assert table.psnr_hole_mean.iloc[3] == tables.PSNR_CAP
+    assert table.psnr_hole_mean.iloc[3] == aggregation.PSNR_CAP
     assert table.lpips_mean.isna().all()
 
 
@@ -145,8 +146,8 @@ def _tex_body_rows(tex):
 
 
 def test_write_tables(tmp_path, frames):
-    summary = tables.summarize(frames, n_boot=100)
-    by_ratio = tables.by_hole_ratio(frames)
+    summary = aggregation.summarize(frames, n_boot=100)
+    by_ratio = aggregation.by_hole_ratio(frames)
     reason = "LPIPS needs torchvision's AlexNet ImageNet weights (/x/alexnet.pth), not present"
     written = tables.write_tables(tmp_path / "tables", summary, by_ratio, [reason])
     names = sorted(p.name for p in written)
@@ -188,18 +189,18 @@ def test_write_tables(tmp_path, frames):
 
 def test_generic_lpips_note_when_empty(frames):
     key = ("fonts", "center", "telea")
-    summary = tables.summarize({key: frames[key]}, n_boot=10)
+    summary = aggregation.summarize({key: frames[key]}, n_boot=10)
     assert tables.LPIPS_GENERIC_NOTE in tables.summary_markdown(summary)
-    with_lpips = tables.summarize({k: frames[k] for k in [("fonts", "center", "my_method")]},
-                                  n_boot=10)
+    with_lpips = aggregation.summarize(
+        {k: frames[k] for k in [("fonts", "center", "my_method")]}, n_boot=10)
     assert tables.LPIPS_GENERIC_NOTE not in tables.summary_markdown(with_lpips)
 
 
-def test_load_metric_frames(tmp_path, frames):
+def test_metrics_csv_round_trip_keeps_the_summary(tmp_path, frames):
     for (d, m, method), frame in frames.items():
         write_metrics(tmp_path / d / m / f"{method}.csv", frame)
-    loaded = tables.load_metric_frames(tmp_path, list(frames))
+    loaded = {key: read_metrics(tmp_path / key[0] / key[1] / f"{key[2]}.csv") for key in frames}
     assert list(loaded) == list(frames)
-    a = tables.summarize(frames, n_boot=20)
-    b = tables.summarize(loaded, n_boot=20)
+    a = aggregation.summarize(frames, n_boot=20)
+    b = aggregation.summarize(loaded, n_boot=20)
     pd.testing.assert_frame_equal(a, b)

@@ -45,7 +45,7 @@ def validation_frames(method: InpaintMethod, data_dir: str | os.PathLike,
                       with_raw: bool = False) -> list[pd.DataFrame]:
     """[:func:`validation_frame`], or with ``with_raw`` also its ``{name}_raw`` variant's
     from the same pass (``complete_batch_with_raw``: yeh_dcgan's one latent search)."""
-    from inpaint.metrics import score_images
+    from inpaint.evaluation.scoring import score_images
 
     info = load_info(data_dir)
     ids, images = load_split(data_dir, "val")

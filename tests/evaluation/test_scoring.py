@@ -11,8 +11,8 @@ import pytest
 from scipy import ndimage as ndi
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from inpaint import metrics
 from inpaint.errors import InpaintError
+from inpaint.evaluation import metrics_csv, perceptual, pixel_metrics, scoring, ssim
 from inpaint.io import save_png
 
 SSIM_KW = dict(
@@ -36,8 +36,8 @@ def test_parity_with_skimage(shape):
     real, comp = _pair(rng, shape)
     known = rng.random(shape[:3]) > rng.uniform(0.1, 0.9)
     known[0, 0, 0] = False  # at least one hole pixel
-    frame = metrics.score_images(real, comp, known)
-    assert list(frame.columns) == list(metrics.METRIC_COLUMNS)
+    frame = scoring.score_images(real, comp, known)
+    assert list(frame.columns) == list(metrics_csv.METRIC_COLUMNS)
     for i in range(shape[0]):
         x, y = real[i] / 255.0, comp[i] / 255.0
         hole = ~known[i]
@@ -58,14 +58,16 @@ def test_filter_paths_match_scipy(use_matmul):
     rng = np.random.default_rng(1)
     stack = rng.random((2, 3, 19, 33))
     expected = ndi.gaussian_filter(stack, [0, 0, 1.5, 1.5], mode="reflect", truncate=3.5)
-    got = metrics._filter_hw(stack.copy(), use_matmul=use_matmul)
+    got = ssim.filter_hw(stack.copy(), use_matmul=use_matmul)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-13)
 
 
 def test_ssim_map_matches_skimage_full():
     rng = np.random.default_rng(2)
     real, comp = _pair(rng, (2, 24, 24, 3))
-    smap = metrics.ssim_map(real / 255.0, comp / 255.0)
+    x = np.moveaxis(real / 255.0, -1, 1)
+    y = np.moveaxis(comp / 255.0, -1, 1)
+    smap = np.moveaxis(ssim.ssim_from_stack(np.stack([x, y, x * x + y * y, x * y])), 1, -1)
     for i in range(2):
         _, expected = structural_similarity(real[i] / 255.0, comp[i] / 255.0, full=True, **SSIM_KW)
         np.testing.assert_allclose(smap[i], expected, rtol=0, atol=1e-12)
@@ -77,7 +79,7 @@ def test_hole_metrics_by_hand():
     known = np.ones((1, 12, 12), bool)
     known[0, 5:7, 5:7] = False                  # 4 hole pixels
     comp[0, 5, 5:7, 0] = 51                     # two of them off by 0.2
-    frame = metrics.score_images(real, comp, known)
+    frame = scoring.score_images(real, comp, known)
     row = frame.iloc[0]
     assert row.l1_hole == pytest.approx(100 * 0.4 / 4)       # 10 %
     assert row.l2_hole == pytest.approx(100 * 0.08 / 4)      # 2 %
@@ -85,7 +87,7 @@ def test_hole_metrics_by_hand():
     assert row.l1 == pytest.approx(100 * 0.4 / 144)
     assert row.l2 == pytest.approx(100 * 0.08 / 144)
     assert row.psnr == pytest.approx(10 * math.log10(144 / 0.08))
-    assert metrics.hole_ratio(known)[0] == 4 / 144
+    assert pixel_metrics.hole_ratio(known)[0] == 4 / 144
 
 
 def test_no_hole_gives_nan_and_identical_gives_inf():
@@ -94,7 +96,7 @@ def test_no_hole_gives_nan_and_identical_gives_inf():
     comp[1] = real[1]
     known = np.ones((2, 16, 16), bool)
     known[1, :4, :4] = False
-    frame = metrics.score_images(real, comp, known)
+    frame = scoring.score_images(real, comp, known)
     for col in ("psnr_hole", "ssim_hole", "l1_hole", "l2_hole"):
         assert np.isnan(frame[col][0])
     assert np.isfinite(frame.psnr[0])
@@ -109,22 +111,22 @@ def test_chunking_does_not_change_results():
     rng = np.random.default_rng(4)
     real, comp = _pair(rng, (7, 16, 16, 3))
     known = rng.random((7, 16, 16)) > 0.5
-    whole = metrics.score_images(real, comp, known, batch_size=7)
-    pieces = metrics.score_images(real, comp, known, batch_size=2)
+    whole = scoring.score_images(real, comp, known, batch_size=7)
+    pieces = scoring.score_images(real, comp, known, batch_size=2)
     pd.testing.assert_frame_equal(whole, pieces)
 
 
 def test_input_validation():
     real = np.zeros((1, 10, 16, 3), np.uint8)
     with pytest.raises(InpaintError, match="at least 11x11"):
-        metrics.score_images(real, real, np.ones((1, 10, 16), bool))
+        scoring.score_images(real, real, np.ones((1, 10, 16), bool))
     real = np.zeros((1, 16, 16, 3), np.uint8)
     with pytest.raises(TypeError, match="bool"):
-        metrics.score_images(real, real, np.ones((1, 16, 16), np.uint8))
+        scoring.score_images(real, real, np.ones((1, 16, 16), np.uint8))
     with pytest.raises(TypeError, match="uint8"):
-        metrics.score_images(real.astype(float), real, np.ones((1, 16, 16), bool))
+        scoring.score_images(real.astype(float), real, np.ones((1, 16, 16), bool))
     with pytest.raises(ValueError, match="shape"):
-        metrics.score_images(real, real[:, :, :8], np.ones((1, 16, 16), bool))
+        scoring.score_images(real, real[:, :, :8], np.ones((1, 16, 16), bool))
 
 
 def _write_case(tmp_path, rng, n=3, size=16, channels=3, rgb_completions=False):
@@ -145,22 +147,22 @@ def test_score_files_and_write_metrics_roundtrip(tmp_path, monkeypatch):
     ids, real, comp, known = _write_case(tmp_path, rng, channels=1, rgb_completions=True)
     comp[1] = real[1]
     save_png(tmp_path / "comp" / "img1.png", comp[1])
-    frame = metrics.score_files(
+    frame = scoring.score_files(
         tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, use_lpips=False
     )
-    assert list(frame.columns) == list(metrics.CSV_COLUMNS)
+    assert list(frame.columns) == [*metrics_csv.CSV_COLUMNS, metrics_csv.BORDER_COLUMN]
     assert frame.image_id.tolist() == ids
     np.testing.assert_allclose(frame.hole_ratio, 1 - known.mean(axis=(1, 2)))
-    expected = metrics.score_images(real, comp, known)
+    expected = scoring.score_images(real, comp, known)
     np.testing.assert_allclose(frame.ssim, expected.ssim)
     assert frame.psnr[1] == np.inf
 
     frame["st_lpips"] = 0.5
     path = tmp_path / "metrics" / "m.csv"
-    metrics.write_metrics(path, frame)
+    metrics_csv.write_metrics(path, frame)
     header = path.read_text().splitlines()[0]
-    assert header == ",".join([*metrics.CSV_COLUMNS, "st_lpips"])
-    back = metrics.read_metrics(path)
+    assert header == ",".join([*metrics_csv.CSV_COLUMNS, "st_lpips", metrics_csv.BORDER_COLUMN])
+    back = metrics_csv.read_metrics(path)
     assert back.psnr[1] == np.inf
     assert back.lpips.isna().all()
     np.testing.assert_allclose(back.ssim, frame.ssim)
@@ -171,10 +173,10 @@ def test_score_files_names_bad_file(tmp_path):
     ids, *_ = _write_case(tmp_path, rng)
     save_png(tmp_path / "comp" / "img2.png", np.zeros((8, 8, 3), np.uint8))
     with pytest.raises(InpaintError, match=r"img2\.png"):
-        metrics.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, False)
+        scoring.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, False)
     (tmp_path / "mask" / "img0.png").unlink()
     with pytest.raises(InpaintError, match=r"img0\.png"):
-        metrics.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, False)
+        scoring.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, False)
 
 
 # ---------------------------------------------------------------- LPIPS
@@ -225,16 +227,16 @@ def _torch_image(array):
 
 def test_lpips_without_weights_is_an_error_naming_the_file(tmp_path, no_torch_cache):
     with pytest.raises(InpaintError, match=r"resources/pretrained/alexnet_imagenet\.pt not found"):
-        metrics.load_lpips()
+        perceptual.load_lpips()
     rng = np.random.default_rng(7)
     ids, *_ = _write_case(tmp_path, rng, size=32)
     with pytest.raises(InpaintError, match=r"alexnet_imagenet\.pt not found"):
-        metrics.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, True)
+        scoring.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids, True)
     broken = tmp_path / "alexnet_imagenet.pt"
     broken.write_bytes(b"not a torch file")
     with pytest.raises(InpaintError, match=r"cannot read .*alexnet_imagenet\.pt"):
-        metrics.load_lpips(weights=broken)
-    frame = metrics.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids,
+        perceptual.load_lpips(weights=broken)
+    frame = scoring.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids,
                                 False)
     assert frame.lpips.isna().all()
     assert frame.attrs["lpips_status"] == "LPIPS not requested"
@@ -243,7 +245,7 @@ def test_lpips_without_weights_is_an_error_naming_the_file(tmp_path, no_torch_ca
 def test_lpips_backbone_is_the_file_not_a_random_init(imagenet_weights, no_torch_cache):
     import torch
 
-    model = metrics.load_lpips(weights=imagenet_weights["alexnet"])
+    model = perceptual.load_lpips(weights=imagenet_weights["alexnet"])
     state = torch.load(imagenet_weights["alexnet"], weights_only=True)
     assert torch.equal(model.net.slice1[0].weight, state["features.0.weight"])
     assert torch.equal(model.net.state_dict()["slice5.10.bias"], state["features.10.bias"])
@@ -262,8 +264,8 @@ def test_batched_lpips_equals_per_image_lpips_on_the_pngs(imagenet_weights, torc
 
     rng = np.random.default_rng(8)
     ids, *_ = _write_case(tmp_path, rng, n=5, size=40, channels=channels)
-    models = metrics.load_perceptual(True, False, lpips_weights=imagenet_weights["alexnet"])
-    frame = metrics.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids,
+    models = perceptual.load_perceptual(True, False, lpips_weights=imagenet_weights["alexnet"])
+    frame = scoring.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids,
                                 True, models=models, batch_size=2)
     assert frame.lpips.notna().all()
     assert (frame.lpips > 0).all()
@@ -285,11 +287,11 @@ def test_torchvision_cache_and_converted_file_give_equal_lpips(imagenet_weights,
     rng = np.random.default_rng(9)
     real, comp = _pair(rng, (4, 48, 48, 3), noise=60)
     known = rng.random((4, 48, 48)) > 0.5
-    from_cache = metrics.load_lpips()
+    from_cache = perceptual.load_lpips()
     assert from_cache.weights_file == torchvision_home
-    from_file = metrics.load_lpips(weights=imagenet_weights["alexnet"])
-    a = metrics.score_images(real, comp, known, lpips_model=from_cache).lpips
-    b = metrics.score_images(real, comp, known, lpips_model=from_file).lpips
+    from_file = perceptual.load_lpips(weights=imagenet_weights["alexnet"])
+    a = scoring.score_images(real, comp, known, lpips_model=from_cache).lpips
+    b = scoring.score_images(real, comp, known, lpips_model=from_file).lpips
     np.testing.assert_array_equal(a, b)
 
 
@@ -300,7 +302,7 @@ def test_lpips_on_noisy_astronaut_has_the_known_values(imagenet_weights, no_torc
     import torch
     from skimage import data
 
-    model = metrics.load_lpips(weights=imagenet_weights["alexnet"])
+    model = perceptual.load_lpips(weights=imagenet_weights["alexnet"])
     x = _torch_image(data.astronaut()[:256, :256])
     got = []
     for sigma in (0.05, 0.1, 0.2, 0.4):
@@ -317,9 +319,9 @@ def test_lpips_vgg_column(imagenet_weights, no_torch_cache):
     rng = np.random.default_rng(10)
     real, comp = _pair(rng, (2, 32, 32, 3), noise=60)
     known = rng.random((2, 32, 32)) > 0.5
-    models = metrics.load_perceptual(False, False, use_lpips_vgg=True,
+    models = perceptual.load_perceptual(False, False, use_lpips_vgg=True,
                                      lpips_vgg_weights=imagenet_weights["vgg16"])
-    frame = metrics.score_images(real, comp, known, lpips_vgg_model=models.lpips_vgg)
+    frame = scoring.score_images(real, comp, known, lpips_vgg_model=models.lpips_vgg)
     assert list(frame.columns)[-2:] == ["lpips", "lpips_vgg"]
     assert frame.lpips.isna().all()
     assert (frame.lpips_vgg > 0).all()
@@ -336,10 +338,10 @@ def test_lpips_vgg_column(imagenet_weights, no_torch_cache):
 
 
 def test_lpips_too_small_images_give_nan(imagenet_weights, no_torch_cache):
-    model = metrics.load_lpips(weights=imagenet_weights["alexnet"])
+    model = perceptual.load_lpips(weights=imagenet_weights["alexnet"])
     real = np.zeros((1, 16, 16, 3), np.uint8)
     with pytest.warns(RuntimeWarning, match="at least 31x31"):
-        frame = metrics.score_images(real, real, np.ones((1, 16, 16), bool), lpips_model=model)
+        frame = scoring.score_images(real, real, np.ones((1, 16, 16), bool), lpips_model=model)
     assert frame.lpips.isna().all()
 
 
@@ -353,8 +355,8 @@ def test_st_lpips_column_equals_the_package_forward():
     comps[:, 8:24, 8:24] = 128
     known = np.ones((3, 32, 32), bool)
     known[:, 8:24, 8:24] = False
-    model = metrics.load_st_lpips()
-    frame = metrics.score_images(reals, comps, known, st_lpips_model=model)
+    model = perceptual.load_st_lpips()
+    frame = scoring.score_images(reals, comps, known, st_lpips_model=model)
     assert list(frame.columns)[-2:] == ["lpips", "st_lpips"]
     # the package's own loading (strict=False) on the same images gives the same values
     ref = stlpips.LPIPS(net="alex", variant="shift_tolerant", verbose=False)
@@ -363,5 +365,34 @@ def test_st_lpips_column_equals_the_package_forward():
         expected = ref(to(reals), to(comps)).flatten().numpy()
     np.testing.assert_allclose(frame.st_lpips.to_numpy(), expected, rtol=1e-5)
     assert (frame.st_lpips > 0).all()
-    same = metrics.score_images(reals, reals, known, st_lpips_model=model)
+    same = scoring.score_images(reals, reals, known, st_lpips_model=model)
     assert np.allclose(same.st_lpips, 0, atol=1e-6)
+
+
+def test_border_band():
+    known = np.ones((7, 7), bool)
+    known[2:5, 2:5] = False
+    band = pixel_metrics.border_band(known, width=1)
+    assert band.sum() == 8  # the hole's ring, not its centre
+    assert not band[3, 3]
+
+
+def test_border_l1_by_hand():
+    real = np.full((2, 12, 12, 3), 100, np.uint8)
+    done = real.copy()
+    known = np.ones((2, 12, 12), bool)
+    known[0, 2:10, 2:10] = False            # 8x8 hole: its 2-px ring is the border band
+    done[0, 2:10, 2:10] = 110               # centre 4x4 off by 10 more: outside the band
+    done[0, 4:8, 4:8] = 120
+    got = pixel_metrics.border_l1(real, done, known)
+    assert got[0] == pytest.approx(100 * 10 / 255)
+    assert np.isnan(got[1])                 # no hole, no border
+
+
+def test_score_files_scores_the_border_column(tmp_path):
+    rng = np.random.default_rng(6)
+    ids, real, comp, known = _write_case(tmp_path, rng, channels=3)
+    frame = scoring.score_files(tmp_path / "real", tmp_path / "comp", tmp_path / "mask", ids,
+                                use_lpips=False)
+    np.testing.assert_array_equal(frame[metrics_csv.BORDER_COLUMN],
+                                  pixel_metrics.border_l1(real, comp, known))
