@@ -27,6 +27,7 @@ from inpaint.evaluation.across_seeds import first_seed_runs
 from inpaint.evaluation.claim_verdicts import Claim, PairedTest, adjust, adjust_alone
 from inpaint.evaluation.metrics_csv import BORDER_COLUMN
 from inpaint.evaluation.stats import ALPHA, aligned, best_by, mean_of, method_kind, of_kind
+from inpaint.evaluation.summary import PSNR_CAP
 
 Frames = Mapping[tuple[str, str, str], pd.DataFrame]
 # dataset -> method -> per-image validation frame (maskset, image_id, hole_ratio, metrics)
@@ -180,8 +181,8 @@ def _margin_frame(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
     a = own[["image_id", "psnr_hole"]].assign(image_id=own.image_id.astype(str))
     b = ref[["image_id", "psnr_hole"]].assign(image_id=ref.image_id.astype(str))
     j = a.merge(b, on="image_id", suffixes=("_a", "_b"))
-    margin = (np.minimum(j.psnr_hole_a.to_numpy(float), 100.0)
-              - np.minimum(j.psnr_hole_b.to_numpy(float), 100.0))
+    margin = (np.minimum(j.psnr_hole_a.to_numpy(float), PSNR_CAP)
+              - np.minimum(j.psnr_hole_b.to_numpy(float), PSNR_CAP))
     return pd.DataFrame({"image_id": j.image_id, "margin": margin})
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from inpaint.evaluation.summary import PSNR_CAP
 from inpaint.runs import split_run
 
 ALPHA = 0.05
@@ -65,7 +66,7 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
 
 
 def _capped(values: pd.Series) -> np.ndarray:
-    return np.minimum(pd.to_numeric(values, errors="coerce").to_numpy(float), 100.0)
+    return np.minimum(pd.to_numeric(values, errors="coerce").to_numpy(float), PSNR_CAP)
 
 
 def aligned(a: pd.DataFrame, b: pd.DataFrame, metric: str,

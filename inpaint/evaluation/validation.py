@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from inpaint.data.store import load_info, load_split
+from inpaint.evaluation.summary import PSNR_CAP
 from inpaint.masks import generate_maskset
 from inpaint.methods import InpaintMethod, complete_batch, complete_batch_with_raw
 
@@ -88,7 +89,7 @@ def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
     for name, scores in frame.groupby("maskset", sort=False):
         row = {"maskset": name, "n": len(scores)}
         for col in ["psnr", "psnr_hole", "ssim", "ssim_hole", "l1_hole", "l2_hole"]:
-            row[col] = float(np.nanmean(np.minimum(scores[col].to_numpy(float), 100.0)))
+            row[col] = float(np.nanmean(np.minimum(scores[col].to_numpy(float), PSNR_CAP)))
         rows.append(row)
     return pd.DataFrame(rows)
 
