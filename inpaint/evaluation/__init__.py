@@ -14,9 +14,10 @@ Reports (the tables step, results/tables/):
     report          the step: every page of results/tables
     summary         means, bootstrap intervals, hole-ratio bins
     tables          summary / by-hole-ratio pages (CSV, markdown, LaTeX) and footnotes
-    across_seeds    a multi-seed method's runs aggregated
+    across_seeds    a multi-seed method's runs aggregated (run names: inpaint.runs)
     stats           paired Wilcoxon tests against the classical baseline, Holm
     claims          the papers' claims decided on the run's numbers
+    claim_verdicts  a claim's verdict from its paired tests
     caveats         notes where a row departs from its paper
     loss_notes      notes for methods trained with fewer loss terms than their paper
     htmlpage        markdown pages as HTML for the Snakemake report

@@ -40,7 +40,9 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     (results/validation/{dataset}/{method}.csv) choose the paired table's
     baselines and the claims' representatives on the validation split.
     ``model_paths`` (results/models/{dataset}/{run}/model.json) tell the caveats and
-    loss-term notes how the learned runs were trained. Nothing else is read.
+    loss-term notes how the learned runs were trained. No other file is read (the
+    tables rule declares these); only where every lpips value is empty does
+    ``lpips_status`` look whether the LPIPS weights exist, to say why.
     """
     frames = {}
     for path in metric_paths:
