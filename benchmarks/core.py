@@ -1,7 +1,7 @@
 """Benchmarks (not tests) of the project's own hot paths against their reference
 twins, each pair measured side by side in this one process run:
 
-1. metrics: batched PSNR/SSIM (inpaint.metrics) vs skimage called per image,
+1. metrics: batched PSNR/SSIM (inpaint.evaluation.scoring) vs skimage called per image,
    on 1,024 images of 32x32x3 (values must agree within 1e-5);
 2. ST-LPIPS and LPIPS: one batched call vs one call per image;
 3. training engine: engine.train() vs a bare PyTorch loop on the same model,
@@ -46,7 +46,7 @@ def row(name: str, ours: float, theirs: float, what: str) -> None:
 def bench_metrics(n: int = 1024) -> None:
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-    from inpaint.metrics import score_images
+    from inpaint.evaluation.scoring import score_images
 
     rng = np.random.default_rng(0)
     reals = (rng.random((n, 32, 32, 3)) * 255).astype(np.uint8)
@@ -78,7 +78,7 @@ def _perceptual(label: str, model, n: int, seed: int) -> None:
     """One (ST-)LPIPS model: a batched call (64 images) vs one call per image."""
     import torch
 
-    from inpaint.metrics import lpips_scores
+    from inpaint.evaluation.perceptual import lpips_scores
 
     rng = np.random.default_rng(seed)
     reals = (rng.random((n, 32, 32, 3)) * 255).astype(np.uint8)
@@ -90,7 +90,7 @@ def _perceptual(label: str, model, n: int, seed: int) -> None:
 
 
 def bench_st_lpips(n: int = 256) -> None:
-    from inpaint.metrics import load_st_lpips
+    from inpaint.evaluation.perceptual import load_st_lpips
 
     _perceptual("ST-LPIPS", load_st_lpips(), n, seed=1)
 
@@ -98,7 +98,7 @@ def bench_st_lpips(n: int = 256) -> None:
 def bench_lpips(n: int = 256) -> None:
     """LPIPS (AlexNet v0.1) with the ImageNet backbone of `inpaint fetch-weights imagenet`
     (resources/pretrained/alexnet_imagenet.pt, or torchvision's cache)."""
-    from inpaint.metrics import load_lpips
+    from inpaint.evaluation.perceptual import load_lpips
 
     _perceptual("LPIPS (AlexNet, ImageNet backbone)", load_lpips(), n, seed=3)
 

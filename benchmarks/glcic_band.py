@@ -1,6 +1,6 @@
 """Measurement (not a test): glcic's classical band on the VALIDATION split.
 
-For each dataset, a trained glcic model is scored (inpaint.validation, the
+For each dataset, a trained glcic model is scored (inpaint.evaluation.validation, the
 "val-" mask sets, never the test masks) with the post-processing band at
 ``--bands`` (px at 256 px, scaled by side / 256: at 32 px 3 -> 0.375 px, i.e. no
 pixel; 8 -> 1 px, the former default; 16 -> 2 px; 24 -> 3 px), beside glcic_raw
@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from inpaint.data.store import load_info, load_split
+from inpaint.evaluation.validation import DEFAULT_MASKSETS, validation_scores
 from inpaint.masks import generate_maskset
 from inpaint.methods import get_method
 from inpaint.methods.glcic import classical_fraction
-from inpaint.validation import DEFAULT_MASKSETS, validation_scores
 
 
 def main() -> None:

@@ -107,7 +107,7 @@ def test_evaluate_masksets_in_one_process_equal_one_job_per_mask_set(prepared):
     """The workflow's evaluate job scores every mask set of a dataset at once (completions in
     blocks, one per mask set): the same CSV bytes as one job per mask set; folders that do
     not split into equal blocks are one clear error and no CSV."""
-    from inpaint.evaluation import evaluate_completions, evaluate_masksets
+    from inpaint.evaluation.evaluate import evaluate_masksets
 
     root, _, _ = prepared
     ids = [f"t{i}" for i in range(5)]
@@ -125,8 +125,8 @@ def test_evaluate_masksets_in_one_process_equal_one_job_per_mask_set(prepared):
     off = {"use_lpips": False, "use_st_lpips": False}
     evaluate_masksets(root / "data", [root / "masks", root / "pixels"], folders, outs, **off)
     for i, masks in enumerate(("masks", "pixels")):
-        evaluate_completions(root / "data", root / masks, folders[2 * i:2 * i + 2],
-                             single[2 * i:2 * i + 2], **off)
+        evaluate_masksets(root / "data", [root / masks], folders[2 * i:2 * i + 2],
+                          single[2 * i:2 * i + 2], **off)
     for a, b in zip(outs, single, strict=True):
         assert a.read_bytes() == b.read_bytes(), a
     with pytest.raises(InpaintError, match="equal blocks"):

@@ -160,7 +160,8 @@ def test_toy_scale_code_path(name, tmp_path):
     from inpaint.completion import complete_set
     from inpaint.data import prepare_dataset
     from inpaint.data.store import load_info, load_split
-    from inpaint.evaluation import evaluate_completions, make_tables
+    from inpaint.evaluation.evaluate import evaluate_masksets
+    from inpaint.evaluation.report import make_tables
     from inpaint.masks import generate_maskset, write_maskset
 
     config = load_config(toy_config(name, tmp_path))
@@ -197,9 +198,9 @@ def test_toy_scale_code_path(name, tmp_path):
                 complete_set(m, data, mask_dir, folder, batch_size=8)
                 folders.append(folder)
                 outs.append(results / "metrics" / dname / mname / f"{method}.csv")
-            frames = evaluate_completions(data, mask_dir, folders, outs, use_lpips=False,
-                                          use_st_lpips=False,
-                                          pm1_hole=config["evaluation"]["pm1_hole"])
+            frames = evaluate_masksets(data, [mask_dir], folders, outs, use_lpips=False,
+                                       use_st_lpips=False,
+                                       pm1_hole=config["evaluation"]["pm1_hole"])
             for frame in frames:
                 assert len(frame) == len(ids)
                 assert ("l1_hole_pm1" in frame) == config["evaluation"]["pm1_hole"]
@@ -241,7 +242,8 @@ def test_half_masks():
 
 def test_pm1_hole_metrics_are_the_context_encoder_convention():
     """l1_hole_pm1 / l2_hole_pm1: hole L1 / L2 on the [-1, 1] scale x 100."""
-    from inpaint.metrics import add_pm1_hole, score_images
+    from inpaint.evaluation.pixel_metrics import add_pm1_hole
+    from inpaint.evaluation.scoring import score_images
 
     rng = np.random.default_rng(0)
     real = rng.integers(0, 256, (3, 16, 16, 3), np.uint8)

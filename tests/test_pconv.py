@@ -406,27 +406,6 @@ def test_pretrained_inputs_name_the_vgg_file(tmp_path):
     assert get_method("telea").pretrained_inputs({}) == []
 
 
-def test_loss_term_footnotes_from_model_json(tmp_path):
-    from inpaint.loss_notes import loss_term_notes
-
-    def record(dataset, run, terms, reason=None):
-        folder = tmp_path / "models" / dataset / run
-        folder.mkdir(parents=True)
-        (folder / "model.json").write_text(json.dumps(
-            {"loss_terms": terms, "paper_loss_terms": PAPER_LOSS, "loss_terms_reason": reason}))
-
-    three = {"valid": 1.0, "hole": 6.0, "tv": 0.1}
-    record("chars", "pconv", three, "perceptual and style losses off: no weights")
-    record("faces", "pconv", three, "perceptual and style losses off: no weights")
-    record("faces", "pconv_plainconv", dict(PAPER_LOSS))
-    runs = [(d, m) for d in ("chars", "faces") for m in ("pconv", "pconv_plainconv", "telea")]
-    notes = loss_term_notes([*runs, ("faces", "external_thing")], tmp_path)
-    assert notes == ["pconv on chars, faces (every mask set): trained with 3 of its paper's 6 "
-                     "loss terms (valid, hole, tv), without perc, style_out, style_comp "
-                     "(perceptual and style losses off: no weights); see its model.json."]
-    assert loss_term_notes(runs, None) == []
-
-
 def test_bad_settings_are_errors(tmp_path):
     with pytest.raises(TypeError, match="kernel"):
         get_method("pconv", kernel=3)
@@ -454,36 +433,3 @@ def test_kernels_and_depth_settings():
         build_unet({**hp, "kernels": [4, 3]}, 1, SIZE, True)
     with pytest.raises(InpaintError, match="divisible"):
         build_unet({**hp, "kernels": None, "depth": 5}, 1, SIZE, True)
-
-
-def test_summary_table_footnotes_a_run_trained_without_vgg_terms(tmp_path):
-    """make_tables reads results/models/{dataset}/{run}/model.json: a pconv model trained
-    with 3 of the paper's terms footnotes its rows in summary.md; the full loss does not."""
-    import pandas as pd
-
-    from inpaint.evaluation import make_tables
-    from inpaint.metrics import CSV_COLUMNS, METRIC_COLUMNS
-
-    rng = np.random.default_rng(0)
-    results = tmp_path / "results"
-    paths = []
-    for method in ("pconv", "pconv_plainconv", "telea"):
-        frame = {"image_id": [f"im{i}" for i in range(10)], "hole_ratio": rng.uniform(0.1, 0.6, 10)}
-        frame.update({m: rng.normal(20.0, 2.0, 10) for m in METRIC_COLUMNS})
-        path = results / "metrics" / "toy" / "irregular" / f"{method}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(frame, columns=list(CSV_COLUMNS)).assign(lpips=np.nan).to_csv(path,
-                                                                                   index=False)
-        paths.append(path)
-    for method, terms in (("pconv", {"valid": 1.0, "hole": 6.0, "tv": 0.1}),
-                          ("pconv_plainconv", dict(PAPER_LOSS))):
-        model = results / "models" / "toy" / method
-        model.mkdir(parents=True)
-        (model / "model.json").write_text(json.dumps({
-            "loss_terms": terms, "paper_loss_terms": PAPER_LOSS,
-            "loss_terms_reason": "perceptual and style losses off: test"}))
-    make_tables(paths, results / "tables", n_boot=10)
-    summary = (results / "tables" / "summary.md").read_text()
-    assert ("pconv on toy (every mask set): trained with 3 of its paper's 6 loss terms"
-            in summary)
-    assert "pconv_plainconv on toy" not in summary

@@ -36,7 +36,7 @@ def _evaluate_options(p) -> None:
          "mask set, a row per image; perceptual networks loaded once)",
          _evaluate_options)
 def evaluate(args) -> None:
-    from inpaint.evaluation import evaluate_masksets
+    from inpaint.evaluation.evaluate import evaluate_masksets
 
     frames = evaluate_masksets(args.data, args.masks, args.completions, args.out,
                                use_lpips=args.lpips, use_st_lpips=args.st_lpips,
@@ -59,15 +59,19 @@ def _tables_options(p) -> None:
     p.add_argument("--validation", nargs="*", default=[],
                    help="results/validation/{dataset}/{method}.csv files: baselines and "
                    "claim representatives are chosen on them (validation split)")
+    p.add_argument("--models", nargs="*", default=[],
+                   help="results/models/{dataset}/{run}/model.json files of the learned runs "
+                   "(table notes on how they were trained)")
     add_common(p, seed=True)
 
 
 @command("tables", "summary and by-hole-ratio tables from metrics CSVs", _tables_options)
 def tables(args) -> None:
-    from inpaint.evaluation import make_tables
+    from inpaint.evaluation.report import make_tables
 
     make_tables(args.metrics, args.out, data_dirs=args.data, n_boot=args.bootstrap,
-                seed=args.seed, lpips_enabled=args.lpips, validation_paths=args.validation)
+                seed=args.seed, lpips_enabled=args.lpips, validation_paths=args.validation,
+                model_paths=args.models)
 
 
 def _validate_options(p) -> None:
@@ -86,7 +90,7 @@ def _validate_options(p) -> None:
 @command("validate", "score a method on the validation split (per image, 'val-' seeded masks)",
          _validate_options)
 def validate(args) -> None:
-    from inpaint.validation import write_validation
+    from inpaint.evaluation.validation import write_validation
 
     method = ready_method(args.method, args.params, args.model, args.device)
     frame = write_validation(method, args.data, args.out, masksets=args.masksets,
@@ -109,7 +113,7 @@ def _figure_options(p) -> None:
 
 @command("figure", "figure grid: real / corrupted / one row per method", _figure_options)
 def figure(args) -> None:
-    from inpaint.evaluation import make_figure
+    from inpaint.evaluation.figures import make_figure
 
     if len(args.completions) != len(args.labels):
         raise InpaintError("figure: give one --labels entry per --completions folder")
@@ -129,7 +133,7 @@ def _fid_features_options(p) -> None:
          "InceptionV3 pool-3 features of a prepared dataset's test images (FID/KID cache)",
          _fid_features_options)
 def fid_features(args) -> None:
-    from inpaint.distribution import dataset_test_features
+    from inpaint.evaluation.distribution import dataset_test_features
 
     features = dataset_test_features(args.data, args.out, args.weights, args.batch_size,
                                      device=args.device)
@@ -156,7 +160,7 @@ def _distribution_options(p) -> None:
          "FID and KID of methods' completions of one mask set against the test images",
          _distribution_options)
 def distribution(args) -> None:
-    from inpaint.distribution import score_completions
+    from inpaint.evaluation.distribution import score_completions
 
     frame = score_completions(args.data, args.test_features, args.completions, args.methods,
                               args.dataset, args.maskset, args.out, args.weights,
@@ -175,7 +179,7 @@ def _distribution_tables_options(p) -> None:
          "results/tables/distribution.{csv,md,html} from the per-set FID/KID CSVs",
          _distribution_tables_options)
 def distribution_tables(args) -> None:
-    from inpaint.distribution_tables import write_distribution_tables
+    from inpaint.evaluation.distribution_tables import write_distribution_tables
 
     table = write_distribution_tables(args.inputs, args.out)
     print(f"{len(table)} rows -> {args.out}/distribution.{{csv,md,html}}")

@@ -9,7 +9,7 @@ Config: ``{kind: folder, path: DIR, invert: false, threshold: null, resize: true
   permutation seeded from (seed, dataset, mask set) (``assignment: seeded``). The
   manifest records each image's ``source`` file. A mask is never used twice: a folder
   with fewer masks than test images is an error, as is an empty or missing folder.
-  The validation split (inpaint.validation, mask set ``val-{name}``) draws its masks
+  The validation split (inpaint.evaluation.validation, mask set ``val-{name}``) draws its masks
   from the same folder under its own seed, so a file may serve both splits.
 - Values: 8-bit grey (mode ``L``), 1-bit (mode ``1``) or RGB whose three channels are
   equal; other modes (alpha, palette, 16-bit, colour) are an error naming the file.

@@ -16,7 +16,7 @@ from inpaint.config import (
     train_gpus,
 )
 from inpaint.methods import get_method_class
-from inpaint.seeds import run_name, runs, split_run
+from inpaint.runs import run_name, runs, split_run
 
 
 # A config file named on the command line (--configfile config/paper/x.yaml) replaces

@@ -114,6 +114,10 @@ rule tables:
         validation=expand(
             "results/validation/{dataset}/{method}.csv", dataset=DATASETS, method=BUILTIN
         ),
+        # how the learned runs were trained: the caveats and loss-term notes
+        models=expand(
+            "results/models/{dataset}/{run}/model.json", dataset=DATASETS, run=TRAINED_RUNS
+        ),
     output:
         summary="results/tables/summary.csv",
         summary_md="results/tables/summary.md",
@@ -164,4 +168,5 @@ rule tables:
     shell:
         "python -m inpaint tables --metrics {input.metrics} --data {input.data}"
         " --bootstrap {params.bootstrap} --seed {params.seed} {params.lpips}"
-        " --validation {input.validation} --out results/tables > {log} 2>&1"
+        " --validation {input.validation} --models {input.models}"
+        " --out results/tables > {log} 2>&1"

@@ -1,4 +1,5 @@
-"""Footnotes for the table rows of methods trained with fewer loss terms than their paper.
+"""Footnotes for the table rows of methods trained with fewer loss terms than their paper,
+and the model records (results/models/{dataset}/{run}/model.json) the notes read.
 
 A learned method's model.json may record ``loss_terms`` (term -> weight it trained with)
 and ``paper_loss_terms`` (the paper's), plus ``loss_terms_reason`` (why terms are
@@ -11,16 +12,28 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from inpaint.errors import InpaintError
-from inpaint.seeds import run_name, split_run
+from inpaint.runs import run_name, split_run
+
+Records = Mapping[tuple[str, str], Path]  # (dataset, run) -> its model.json
 
 
-def model_record_path(results: str | os.PathLike, dataset: str, run: str) -> Path | None:
-    """results/models/{dataset}/{owner run}/model.json of a built-in learned run, else None
-    (a variant such as glcic_raw completes with its owner's model)."""
+def model_records(paths: Iterable[str | os.PathLike]) -> dict[tuple[str, str], Path]:
+    """(dataset, run) -> path, from results/models/{dataset}/{run}/model.json paths."""
+    out = {}
+    for path in map(Path, paths):
+        if path.name != "model.json" or len(path.parts) < 3:
+            raise InpaintError(f"model record {path} is not .../{{dataset}}/{{run}}/model.json")
+        out[(path.parent.parent.name, path.parent.name)] = path
+    return out
+
+
+def model_owner_run(run: str) -> str | None:
+    """The run whose model.json a built-in learned run completes with (a variant such as
+    glcic_raw uses its owner's model), else None (classical or external)."""
     from inpaint.methods.registry import get_method_class
 
     method, seed = split_run(run)
@@ -30,7 +43,7 @@ def model_record_path(results: str | os.PathLike, dataset: str, run: str) -> Pat
         return None
     if not cls.learned:
         return None
-    return Path(results) / "models" / dataset / run_name(cls.model_owner(), seed) / "model.json"
+    return run_name(cls.model_owner(), seed)
 
 
 def missing_terms(record: dict) -> list[str]:
@@ -41,14 +54,15 @@ def missing_terms(record: dict) -> list[str]:
     return [term for term in paper if term not in trained]
 
 
-def loss_term_notes(runs: Iterable[tuple[str, str]],
-                    results: str | os.PathLike | None) -> list[str]:
-    """Notes for the (dataset, run) pairs shown whose model.json lacks paper loss terms."""
-    if results is None:
-        return []
+def loss_term_notes(runs: Iterable[tuple[str, str]], records: Records | None) -> list[str]:
+    """Notes for the (dataset, run) pairs shown whose model.json lacks paper loss terms.
+
+    ``records``: (dataset, run) -> model.json (:func:`model_records`); a run without
+    a record gets no note."""
     groups: dict[tuple[str, str], list[str]] = {}  # (method, note body) -> datasets
     for dataset, run in dict.fromkeys(runs):
-        path = model_record_path(results, dataset, run)
+        owner = model_owner_run(run)
+        path = None if owner is None else (records or {}).get((dataset, owner))
         if path is None or not path.is_file():
             continue
         try:

@@ -3,9 +3,7 @@ import pandas as pd
 import pytest
 from scipy.stats import wilcoxon
 
-from inpaint.methods import registry
-from inpaint.methods.classical import Telea
-from inpaint.stats import (
+from inpaint.evaluation.stats import (
     holm,
     method_kind,
     of_kind,
@@ -13,6 +11,8 @@ from inpaint.stats import (
     paired_markdown,
     wilcoxon_p,
 )
+from inpaint.methods import registry
+from inpaint.methods.classical import Telea
 
 
 def frame(values, metric="psnr_hole"):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from inpaint.data.store import load_info, load_split
+from inpaint.evaluation.summary import PSNR_CAP
 from inpaint.masks import generate_maskset
 from inpaint.methods import InpaintMethod, complete_batch, complete_batch_with_raw
 
@@ -45,7 +46,7 @@ def validation_frames(method: InpaintMethod, data_dir: str | os.PathLike,
                       with_raw: bool = False) -> list[pd.DataFrame]:
     """[:func:`validation_frame`], or with ``with_raw`` also its ``{name}_raw`` variant's
     from the same pass (``complete_batch_with_raw``: yeh_dcgan's one latent search)."""
-    from inpaint.metrics import score_images
+    from inpaint.evaluation.scoring import score_images
 
     info = load_info(data_dir)
     ids, images = load_split(data_dir, "val")
@@ -88,7 +89,7 @@ def validation_scores(method: InpaintMethod, data_dir: str | os.PathLike,
     for name, scores in frame.groupby("maskset", sort=False):
         row = {"maskset": name, "n": len(scores)}
         for col in ["psnr", "psnr_hole", "ssim", "ssim_hole", "l1_hole", "l2_hole"]:
-            row[col] = float(np.nanmean(np.minimum(scores[col].to_numpy(float), 100.0)))
+            row[col] = float(np.nanmean(np.minimum(scores[col].to_numpy(float), PSNR_CAP)))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -1,4 +1,5 @@
-"""Figure grids as in the papers: rows real / corrupted / one row per method.
+"""Figure grids as in the papers: rows real / corrupted / one row per method
+(results/figures/{dataset}/{maskset}.png, :func:`make_figure`).
 
 The corrupted row shows the hole filled with mid-grey (:data:`HOLE_FILL`,
 value 128 in every channel), for grey and RGB images alike: white holes vanish
@@ -15,7 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from inpaint.io import atomic_path
+from inpaint.data.store import load_info, load_split
+from inpaint.errors import InpaintError
+from inpaint.io import atomic_path, read_image
+from inpaint.masks import load_maskset
 
 HOLE_FILL = 128  # mid-grey, every channel
 CELL_INCHES = 1.0
@@ -114,3 +118,21 @@ def figure_grid(
     with atomic_path(out_path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, facecolor="white")
     return out_path
+
+
+def make_figure(data_dir, mask_dir, completion_dirs: dict[str, str | os.PathLike], out_path,
+                n_cols: int = 8, title: str | None = None) -> None:
+    """Figure grid of the first n_cols test images: real / corrupted / one row per method."""
+    info = load_info(data_dir)
+    ids, reals = load_split(data_dir, "test")
+    ids, reals = ids[:n_cols], reals[:n_cols]
+    known = load_maskset(mask_dir, ids, (info.size, info.size))
+    rows = {}
+    for label, folder in completion_dirs.items():
+        paths = [Path(folder) / f"{image_id}.png" for image_id in ids]
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            raise InpaintError(f"figure: completion {missing[0]} not found")
+        rows[label] = np.stack([read_image(p, channels=info.channels) for p in paths])
+    title = title or f"{info.label} / {Path(mask_dir).name}"
+    figure_grid(reals, known, rows, out_path, title=title, n_cols=n_cols)

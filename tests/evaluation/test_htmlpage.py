@@ -1,6 +1,6 @@
 from html.parser import HTMLParser
 
-from inpaint.htmlpage import markdown_to_html
+from inpaint.evaluation.htmlpage import markdown_to_html
 
 
 class Collect(HTMLParser):

@@ -1,11 +1,12 @@
-"""Multi-seed run names and their aggregation (inpaint.seeds)."""
+"""Multi-seed run names (inpaint.runs) and their aggregation (inpaint.evaluation.across_seeds)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from inpaint.errors import InpaintError
-from inpaint.seeds import collapse_seeds, first_seed_runs, run_name, runs, seed_table, split_run
+from inpaint.evaluation.across_seeds import collapse_seeds, first_seed_runs, seed_table
+from inpaint.runs import run_name, runs, split_run
 
 
 def test_run_names_split_back():

@@ -1,137 +1,38 @@
 """Check the papers' qualitative claims on a run's own numbers -> claims.md.
 
 Every claim is decided by paired tests on the test split's per-image metrics
-(and, for the blending claim, on the saved completions): a two-sided Wilcoxon
+(the blending claim on the hole-border L1 that ``evaluate`` scores): a two-sided Wilcoxon
 signed-rank test per comparison, its p-value Holm-Bonferroni adjusted over
 the whole family of the page's tests. A check PASSES when every difference
 it needs goes the claimed way and is significant after adjustment
-(p_holm < :data:`inpaint.stats.ALPHA`), FAILS when one goes significantly the
+(p_holm < :data:`inpaint.evaluation.stats.ALPHA`), FAILS when one goes significantly the
 other way, and is NOT SIGNIFICANT otherwise; NOT RUN when the run lacks the
 methods, mask sets or validation scores it needs.
 
 Choices a claim needs (the representative learned and classical method, the
 classical baseline of a mask set) are made on the VALIDATION split
-(``inpaint.validation``'s per-image scores), never on the test split. Which
+(``inpaint.evaluation.validation``'s per-image scores), never on the test split. Which
 methods are learned or classical comes from the method registry; external
 methods (config ``external: true``) are neither and are left out.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from inpaint.stats import ALPHA, _aligned, best_by, holm, mean_of, method_kind, of_kind, wilcoxon_p
+from inpaint.evaluation.across_seeds import first_seed_runs
+from inpaint.evaluation.claim_verdicts import Claim, PairedTest, adjust, adjust_alone
+from inpaint.evaluation.metrics_csv import BORDER_COLUMN
+from inpaint.evaluation.stats import ALPHA, aligned, best_by, mean_of, method_kind, of_kind
+from inpaint.evaluation.summary import PSNR_CAP
 
 Frames = Mapping[tuple[str, str, str], pd.DataFrame]
 # dataset -> method -> per-image validation frame (maskset, image_id, hole_ratio, metrics)
 Validation = Mapping[str, Mapping[str, pd.DataFrame]]
 LARGE_HOLE = 0.3  # "large holes": hole ratio above this
-NOT_RUN, PASS, FAIL, NOT_SIG = "NOT RUN", "PASS", "FAIL", "NOT SIGNIFICANT"
-
-
-def _fmt_p(value: float) -> str:
-    return "-" if not np.isfinite(value) else f"{value:.2g}"
-
-
-@dataclass
-class PairedTest:
-    """One paired comparison: the claim expects ``sign * mean_diff > 0``."""
-
-    label: str
-    diff: np.ndarray
-    sign: int
-    p: float = float("nan")
-    p_holm: float = float("nan")
-
-    def __post_init__(self) -> None:
-        self.diff = np.asarray(self.diff, dtype=np.float64)
-        self.diff = self.diff[np.isfinite(self.diff)]
-        self.p = wilcoxon_p(self.diff)
-        self.p_holm = self.p
-
-    @property
-    def mean_diff(self) -> float:
-        return float(self.diff.mean()) if len(self.diff) else float("nan")
-
-    @property
-    def outcome(self) -> str:
-        if not (np.isfinite(self.p_holm) and self.p_holm < ALPHA):
-            return NOT_SIG
-        return PASS if self.sign * self.mean_diff > 0 else FAIL
-
-    def text(self) -> str:
-        way = "as claimed" if self.sign * self.mean_diff > 0 else "against the claim"
-        out = (f"{self.label}: mean diff {self.mean_diff:+.4g} ({way}), n = {len(self.diff)}, "
-               f"p = {_fmt_p(self.p)}, p_holm = {_fmt_p(self.p_holm)}")
-        return out + (" (not significant)" if self.outcome == NOT_SIG else "")
-
-
-@dataclass
-class Check:
-    """A claim on one dataset: descriptive text and the tests that decide it."""
-
-    dataset: str
-    text: str
-    tests: list[PairedTest] = field(default_factory=list)
-
-    @property
-    def verdict(self) -> str:
-        outcomes = {t.outcome for t in self.tests}
-        if not outcomes:
-            return NOT_RUN
-        if FAIL in outcomes:
-            return FAIL
-        return PASS if outcomes == {PASS} else NOT_SIG
-
-    def render(self) -> str:
-        return "; ".join([self.text, *(t.text() for t in self.tests)])
-
-
-@dataclass
-class Claim:
-    title: str
-    source: str
-    checks: list[Check] = field(default_factory=list)
-
-    def add(self, dataset: str, text: str, tests: Sequence[PairedTest] = ()) -> None:
-        """A check decided by ``tests``; none means NOT RUN (``text`` says what is missing)."""
-        self.checks.append(Check(dataset, text, list(tests)))
-
-    @property
-    def results(self) -> list[tuple[str, str, str]]:
-        """(dataset, verdict, text) per check."""
-        return [(c.dataset, c.verdict, c.render()) for c in self.checks]
-
-    @property
-    def verdict(self) -> str:
-        verdicts = {c.verdict for c in self.checks}
-        if not verdicts or verdicts == {NOT_RUN}:
-            return NOT_RUN
-        for v in (FAIL, NOT_SIG):
-            if v in verdicts:
-                return v
-        return PASS
-
-
-def adjust(claims: Sequence[Claim]) -> list[Claim]:
-    """Holm-adjust the p-values of every test of ``claims`` as one family (in place)."""
-    tests = [t for c in claims for check in c.checks for t in check.tests]
-    for test, p_holm in zip(tests, holm([t.p for t in tests]), strict=True):
-        test.p_holm = float(p_holm)
-    return list(claims)
-
-
-def _alone(claim: Claim) -> Claim:
-    """A claim adjusted within itself (check_claims re-adjusts over the whole page)."""
-    return adjust([claim])[0]
-
-
 def _perceptual(frames: Frames) -> str | None:
     for metric in ("lpips", "st_lpips"):
         if any(metric in f and f[metric].notna().any() for f in frames.values()):
@@ -145,7 +46,7 @@ def _datasets(frames: Frames) -> list[str]:
 
 def _paired_diff(a: pd.DataFrame, b: pd.DataFrame, metric: str,
                  on: Sequence[str] = ("image_id",)) -> np.ndarray:
-    x, y = _aligned(a, b, metric, on)
+    x, y = aligned(a, b, metric, on)
     return x - y
 
 
@@ -167,63 +68,51 @@ def adversarial_claim(frames: Frames, maskset: str = "center") -> Claim:
         claim.add(dataset, text, [
             PairedTest("hole PSNR lower", _paired_diff(adv, rec, "psnr_hole"), -1),
             PairedTest(f"{metric} lower", _paired_diff(adv, rec, metric), -1)])
-    return _alone(claim)
+    return adjust_alone(claim)
 
 
-def border_band(known: np.ndarray, width: int = 2) -> np.ndarray:
-    """Hole pixels within ``width`` px (chessboard distance) of a known pixel."""
-    from scipy.ndimage import binary_dilation
-
-    near = binary_dilation(known, structure=np.ones((3, 3), bool), iterations=width)
-    return near & ~known
+def _first_run(run_frames: Frames, dataset: str, maskset: str, method: str,
+               folders: Mapping[str, str]) -> pd.DataFrame | None:
+    return run_frames.get((dataset, maskset, folders.get(method, method)))
 
 
-def border_l1(real_dir, completion_dir, mask_dir, ids, width: int = 2) -> np.ndarray:
-    """Per-image mean absolute error (x100, [0, 1] scale) on the hole's border band."""
-    from inpaint.io import read_image, read_mask
-
-    out = np.full(len(ids), np.nan)
-    for i, image_id in enumerate(ids):
-        real = read_image(Path(real_dir) / f"{image_id}.png").astype(float) / 255
-        done = read_image(Path(completion_dir) / f"{image_id}.png",
-                          channels=real.shape[2]).astype(float) / 255
-        band = border_band(read_mask(Path(mask_dir) / f"{image_id}.png", real.shape[:2]), width)
-        if band.any():
-            out[i] = 100 * np.abs(done[band] - real[band]).mean()
-    return out
-
-
-def blending_claim(results: str | os.PathLike, frames: Frames,
+def blending_claim(frames: Frames,
                    pairs=(("yeh_dcgan", "yeh_dcgan_raw"), ("glcic", "glcic_raw")),
-                   folders: Mapping[str, str] | None = None) -> Claim:
-    """``folders``: method -> its completions folder name (a multi-seed run's first seed)."""
-    folders = folders or {}
+                   run_frames: Frames | None = None) -> Claim:
+    """Decided on the per-image :data:`BORDER_COLUMN` of the metrics that ``evaluate``
+    wrote. ``run_frames``: the frames keyed by run (before seeds are collapsed); a
+    multi-seed method is judged on its first seed's completions. Default: ``frames``."""
+    run_frames = frames if run_frames is None else run_frames
+    folders = first_seed_runs(run_frames)
     claim = Claim("Poisson blending lowers the error at the hole border "
                   "(L1 on hole pixels within 2 px of the known region, blended vs raw output).",
                   "Yeh et al. 2017; Iizuka et al. 2017")
-    results = Path(results)
     for dataset in _datasets(frames):
         for blended, raw in pairs:
             masksets = [m for d, m, x in frames if d == dataset and x == blended
                         and (d, m, raw) in frames]
+            sources = {m: (_first_run(run_frames, dataset, m, blended, folders),
+                           _first_run(run_frames, dataset, m, raw, folders)) for m in masksets}
             if not masksets:
                 claim.add(dataset, f"needs {blended} and {raw}")
+                continue
+            if any(f is None or BORDER_COLUMN not in f for pair in sources.values() for f in pair):
+                claim.add(dataset, f"needs {blended} and {raw} scored with {BORDER_COLUMN} "
+                          "(rerun evaluate)")
                 continue
             a, b = [], []
             for maskset in masksets:
                 ids = frames[(dataset, maskset, blended)].image_id.astype(str).tolist()
-                args = (results / "data" / dataset / "test",)
-                masks = results / "masks" / dataset / maskset
-                comp = results / "completions" / dataset / maskset
-                a.append(border_l1(*args, comp / folders.get(blended, blended), masks, ids))
-                b.append(border_l1(*args, comp / folders.get(raw, raw), masks, ids))
+                for out, source in zip((a, b), sources[maskset], strict=True):
+                    by_id = source.set_index(source.image_id.astype(str))[BORDER_COLUMN]
+                    out.append(by_id.reindex(ids).to_numpy(float))
             x, y = np.concatenate(a), np.concatenate(b)
             keep = np.isfinite(x) & np.isfinite(y)
             x, y = x[keep], y[keep]
             claim.add(dataset, f"{blended} {x.mean():.2f} vs {raw} {y.mean():.2f} border L1 "
                       f"(%), {np.mean(x < y):.0%} of {len(x)} images lower",
                       [PairedTest(f"{blended} border L1 lower", x - y, -1)])
-    return _alone(claim)
+    return adjust_alone(claim)
 
 
 def pconv_claim(frames: Frames, maskset: str = "irregular") -> Claim:
@@ -238,7 +127,7 @@ def pconv_claim(frames: Frames, maskset: str = "irregular") -> Claim:
         claim.add(dataset, f"hole PSNR {mean_of(a, 'psnr_hole'):.2f} vs "
                   f"{mean_of(b, 'psnr_hole'):.2f} dB",
                   [PairedTest("pconv hole PSNR higher", _paired_diff(a, b, "psnr_hole"), +1)])
-    return _alone(claim)
+    return adjust_alone(claim)
 
 
 def _val_rows(validation: Validation, dataset: str, method: str) -> pd.DataFrame | None:
@@ -284,7 +173,7 @@ def pixels_claim(frames: Frames, method: str = "yeh_dcgan",
                  for m in margins if m != "pixels"]
         claim.add(dataset, f"margins over the validation-chosen classical baseline: {text}",
                   tests)
-    return _alone(claim)
+    return adjust_alone(claim)
 
 
 def _margin_frame(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
@@ -292,8 +181,8 @@ def _margin_frame(own: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
     a = own[["image_id", "psnr_hole"]].assign(image_id=own.image_id.astype(str))
     b = ref[["image_id", "psnr_hole"]].assign(image_id=ref.image_id.astype(str))
     j = a.merge(b, on="image_id", suffixes=("_a", "_b"))
-    margin = (np.minimum(j.psnr_hole_a.to_numpy(float), 100.0)
-              - np.minimum(j.psnr_hole_b.to_numpy(float), 100.0))
+    margin = (np.minimum(j.psnr_hole_a.to_numpy(float), PSNR_CAP)
+              - np.minimum(j.psnr_hole_b.to_numpy(float), PSNR_CAP))
     return pd.DataFrame({"image_id": j.image_id, "margin": margin})
 
 
@@ -349,14 +238,17 @@ def large_holes_claim(frames: Frames, threshold: float = LARGE_HOLE,
                 f"of {nc}){skipped}; tested on test: {bl} {mean_of(a, 'psnr_hole'):.2f} vs "
                 f"{bc} {mean_of(b, 'psnr_hole'):.2f} dB")
         claim.add(dataset, text, [PairedTest(f"{bl} hole PSNR higher than {bc}", diff, +1)])
-    return _alone(claim)
+    return adjust_alone(claim)
 
 
-def check_claims(frames: Frames, results: str | os.PathLike = "results",
-                 folders: Mapping[str, str] | None = None,
+def check_claims(frames: Frames, run_frames: Frames | None = None,
                  validation: Validation | None = None) -> list[Claim]:
-    """Every claim, its p-values Holm-adjusted over the whole page as one family."""
-    return adjust([adversarial_claim(frames), blending_claim(results, frames, folders=folders),
+    """Every claim, its p-values Holm-adjusted over the whole page as one family.
+
+    ``frames``: per-image metrics keyed by method (a multi-seed method's runs averaged,
+    ``collapse_seeds``); ``run_frames``: keyed by run, as read (default ``frames``).
+    """
+    return adjust([adversarial_claim(frames), blending_claim(frames, run_frames=run_frames),
                    pconv_claim(frames), pixels_claim(frames, validation=validation),
                    large_holes_claim(frames, validation=validation)])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from inpaint.caveats import caveat_notes, glcic_dead_dilations, notes_markdown
 from inpaint.data.store import DatasetInfo
+from inpaint.evaluation.caveats import caveat_notes, glcic_dead_dilations, notes_markdown
 from inpaint.methods.glcic import postprocess_record
 
 FACES = DatasetInfo(name="faces", kind="faces", label="synthetic faces", size=32, channels=3)
@@ -46,7 +46,8 @@ def test_notes_follow_the_trained_models_record(tmp_path):
     (model / "model.json").write_text(json.dumps({
         "hparams": hp, "image_size": [128, 128], "postprocess": postprocess_record(128, 3.0)}))
     notes = caveat_notes([("faces", "glcic_raw.seed1"), ("chars", "glcic")],
-                         {"faces": FACES, "chars": CHARS}, tmp_path)
+                         {"faces": FACES, "chars": CHARS},
+                         {("faces", "glcic.seed1"): model / "model.json"})
     faces = [n for n in notes if n.startswith("faces:")]
     assert any("glcic at 128 px" in n and "1.5 px" in n and "within 1 px" in n for n in faces)
     assert not any("feature map" in n for n in faces)  # 32x32 map: every rate reaches
@@ -60,8 +61,8 @@ def test_tables_and_claims_carry_the_caveats(tmp_path):
     import pandas as pd
 
     from inpaint.data.store import Split, save_dataset
-    from inpaint.evaluation import make_tables
-    from inpaint.metrics import CSV_COLUMNS, METRIC_COLUMNS
+    from inpaint.evaluation.metrics_csv import CSV_COLUMNS, METRIC_COLUMNS
+    from inpaint.evaluation.report import make_tables
 
     rng = np.random.default_rng(0)
     results = tmp_path / "results"

@@ -9,8 +9,8 @@ import pytest
 from inpaint.cli import main
 from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
+from inpaint.evaluation.validation import read_validation, validation_frame, validation_scores
 from inpaint.methods import get_method
-from inpaint.validation import read_validation, validation_frame, validation_scores
 
 MASKS = {"center": {"kind": "center", "scale": 0.5}, "box": {"kind": "box"}}
 

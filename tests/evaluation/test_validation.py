@@ -1,8 +1,8 @@
 import numpy as np
 
 from inpaint.data.store import DatasetInfo, Split, save_dataset
+from inpaint.evaluation.validation import validation_scores
 from inpaint.methods import get_method
-from inpaint.validation import validation_scores
 
 
 def test_scores_on_the_validation_split_only(tmp_path):

@@ -1,6 +1,6 @@
 """results/tables/distribution.{csv,md,html}: FID and KID per dataset x mask set x method.
 
-Collects the per-set CSVs written by :func:`inpaint.distribution.score_completions`.
+Collects the per-set CSVs written by :func:`inpaint.evaluation.distribution.score_completions`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from inpaint.distribution import COLUMNS
 from inpaint.errors import InpaintError
-from inpaint.htmlpage import markdown_to_html
+from inpaint.evaluation.distribution import COLUMNS
+from inpaint.evaluation.htmlpage import markdown_to_html
 from inpaint.io import write_csv, write_text
 
 NOTES = (

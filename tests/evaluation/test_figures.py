@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inpaint.figures import HOLE_FILL, corrupt, figure_grid
+from inpaint.evaluation.figures import HOLE_FILL, corrupt, figure_grid
 
 
 def _batch(n, size=32, channels=3, seed=0):

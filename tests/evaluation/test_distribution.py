@@ -13,7 +13,8 @@ import torch
 import yaml
 
 from inpaint.data.store import DatasetInfo, Split, save_dataset
-from inpaint.distribution import (
+from inpaint.errors import InpaintError
+from inpaint.evaluation.distribution import (
     dataset_test_features,
     frechet_distance,
     image_features,
@@ -23,11 +24,10 @@ from inpaint.distribution import (
     save_features,
     score_completions,
 )
-from inpaint.distribution_tables import write_distribution_tables
-from inpaint.errors import InpaintError
+from inpaint.evaluation.distribution_tables import write_distribution_tables
 from inpaint.io import save_png
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _features(n: int, d: int, seed: int, shift: float = 0.0, scale: float = 1.0):

@@ -4,7 +4,7 @@ Holm-Bonferroni adjusted p-values over the whole table.
 
 The baseline of each dataset x mask set x metric is the classical method with
 the best mean on the VALIDATION split (per-image validation frames of
-``inpaint.validation``); only without validation scores does it fall back to
+``inpaint.evaluation.validation``); only without validation scores does it fall back to
 the test split, and the ``chosen_on`` column says which. Which methods are
 classical comes from the method registry (``get_method_class(m).learned``);
 methods outside the registry (external ones) are neither kind.
@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from inpaint.seeds import split_run
+from inpaint.evaluation.summary import PSNR_CAP
+from inpaint.runs import split_run
 
 ALPHA = 0.05
 # metric -> True when higher is better
@@ -65,10 +66,10 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
 
 
 def _capped(values: pd.Series) -> np.ndarray:
-    return np.minimum(pd.to_numeric(values, errors="coerce").to_numpy(float), 100.0)
+    return np.minimum(pd.to_numeric(values, errors="coerce").to_numpy(float), PSNR_CAP)
 
 
-def _aligned(a: pd.DataFrame, b: pd.DataFrame, metric: str,
+def aligned(a: pd.DataFrame, b: pd.DataFrame, metric: str,
              on: Sequence[str] = ("image_id",)) -> tuple[np.ndarray, np.ndarray]:
     on = list(on)
     joined = a[[*on, metric]].merge(b[[*on, metric]], on=on, suffixes=("_a", "_b"))
@@ -161,7 +162,7 @@ def paired_comparisons(frames: Frames,
             for method, frame in methods.items():
                 if method == best or metric not in frame or frame[metric].isna().all():
                     continue
-                x, y = _aligned(frame, methods[best], metric)
+                x, y = aligned(frame, methods[best], metric)
                 diff = x - y
                 better = diff > 0 if higher else diff < 0
                 rows.append({

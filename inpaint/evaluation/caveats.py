@@ -13,33 +13,34 @@ there:
 * faces (``kind: faces``) with yeh_dcgan: the images are samples of a DCGAN, the
   model family yeh_dcgan completes with, which favours it on that dataset.
 
-Model records are read from ``results/models/{dataset}/{run}/model.json`` when
-present; otherwise the method's defaults at the dataset's size are stated.
+Model records are read from the ``results/models/{dataset}/{run}/model.json`` files
+given (the tables rule declares them); otherwise the method's defaults at the
+dataset's size are stated.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from inpaint.seeds import split_run
+from inpaint.runs import split_run
 
 GLCIC_RUNS = ("glcic", "glcic_raw")
 YEH_RUNS = ("yeh_dcgan", "yeh_dcgan_raw")
 
 
-def _glcic_record(results: Path | None, dataset: str, runs: Iterable[str]) -> dict | None:
+def _glcic_record(records: Mapping[tuple[str, str], Path], dataset: str,
+                  runs: Iterable[str]) -> dict | None:
     """The hparams (and image size) of the first glcic model.json of ``dataset`` found."""
-    if results is None:
-        return None
     for run in runs:
         method, seed = split_run(run)
         if method not in GLCIC_RUNS:
             continue
         owner = "glcic" if seed is None else f"glcic{run[len(method):]}"
-        path = results / "models" / dataset / owner / "model.json"
+        path = records.get((dataset, owner))
+        if path is None:
+            continue
         try:
             info = json.loads(path.read_text())
             return {**info["hparams"], "postprocess": info.get("postprocess"),
@@ -82,17 +83,18 @@ def _glcic_notes(size: int, record: Mapping) -> tuple[str | None, str | None]:
 
 
 def caveat_notes(runs: Iterable[tuple[str, str]], datasets: Mapping[str, object] | None = None,
-                 results: str | os.PathLike | None = None) -> list[str]:
+                 records: Mapping[tuple[str, str], Path] | None = None) -> list[str]:
     """Notes for the (dataset, run) pairs shown.
 
-    ``datasets``: dataset name -> DatasetInfo (kind, size, label); ``results``: the
-    results folder holding ``models/``. Returns the notes in a stable order.
+    ``datasets``: dataset name -> DatasetInfo (kind, size, label); ``records``:
+    (dataset, run) -> results/models/{dataset}/{run}/model.json
+    (``loss_notes.model_records``). Returns the notes in a stable order.
     """
     from inpaint.methods.glcic import AUTHORS_BAND, postprocess_record
     from inpaint.methods.registry import get_method_class
 
     datasets = dict(datasets or {})
-    results = None if results is None else Path(results)
+    records = dict(records or {})
     by_dataset: dict[str, list[str]] = {}
     for dataset, run in runs:
         by_dataset.setdefault(dataset, []).append(run)
@@ -102,7 +104,7 @@ def caveat_notes(runs: Iterable[tuple[str, str]], datasets: Mapping[str, object]
         methods = {split_run(n)[0] for n in names}
         info = datasets.get(dataset)
         if methods & set(GLCIC_RUNS):
-            record = _glcic_record(results, dataset, names)
+            record = _glcic_record(records, dataset, names)
             if record is None and info is not None:
                 defaults = get_method_class("glcic")().params
                 record = {**defaults, "image_size": int(info.size),
