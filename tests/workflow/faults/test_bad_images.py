@@ -70,7 +70,7 @@ def test_bad_image_in_a_folder_dataset_is_named_and_leaves_no_output(capsys, tmp
 
 def test_wrong_mode_images_have_a_defined_reading(tmp_path):
     """16-bit grey is scaled to 8 bits, CMYK converted to RGB, opaque palette / grey+alpha
-    images read as their colours; what io.py's docstring and the README promise."""
+    images read as their colours; what io.py's docstring and docs/guarantees.md promise."""
     ramp = np.linspace(0, 65535, 24 * 24).reshape(24, 24).astype(np.uint16)
     grey16 = read_image(save(ramp, tmp_path / "g16.png"))
     assert grey16.shape == (24, 24, 1)
