@@ -31,6 +31,7 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check Snakefile workflow
 	$(BIN)/snakemake --lint
 
 report: venv

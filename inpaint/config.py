@@ -22,8 +22,8 @@ METHOD_PATH_SUFFIXES = ("_weights", "_path", "_dir", "_file")
 
 
 # the training engine's integer settings and their minimums (TrainConfig checks them
-# again at training time; tests/test_faults.py keeps the two lists equal), checked here
-# so a wrong type fails before any job rather than at the training job
+# again at training time; tests/workflow/faults/test_bad_config.py keeps the two lists
+# equal), checked here so a wrong type fails before any job rather than at the training job
 ENGINE_INT_SETTINGS = {"steps": 1, "batch_size": 1, "threads": 1, "log_every": 1,
                        "n_samples": 1, "seed": 0, "checkpoint_every": 0, "sample_every": 0}
 

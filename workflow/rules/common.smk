@@ -32,9 +32,16 @@ validate(config, schema="../schemas/config.schema.yaml")
 # same rules work in the project's .venv, in a conda env (--sw-deployment-method
 # conda, workflow/envs/inpaint.yaml) and on cluster nodes sharing the checkout.
 # Without conda, `python` is the interpreter running Snakemake (e.g. .venv/bin),
-# whether or not the venv is activated.
-PROJECT_ROOT = Path(workflow.basedir).resolve()
-SHELL_PREFIX = f"set -euo pipefail; export PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
+# whether or not the venv is activated. The checkout is the folder two above this
+# file, also when the workflow runs as a module of another Snakefile (where
+# workflow.basedir is the host's folder); a remote module has none, and its jobs
+# need the package installed.
+RULES_DIR = workflow.current_basedir
+PROJECT_ROOT = Path(str(RULES_DIR)).resolve().parents[1] if RULES_DIR.is_local else None
+SHELL_PREFIX = "set -euo pipefail; "
+if PROJECT_ROOT is not None:
+    CHECKOUT = shlex.quote(str(PROJECT_ROOT))
+    SHELL_PREFIX += f"export PYTHONPATH={CHECKOUT}${{{{PYTHONPATH:+:$PYTHONPATH}}}}; "
 if DeploymentMethod.CONDA not in workflow.deployment_settings.deployment_method:
     PYTHON_BIN = shlex.quote(str(Path(sys.executable).parent))
     SHELL_PREFIX += f"export PATH={PYTHON_BIN}:$PATH; "

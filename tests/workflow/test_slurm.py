@@ -1,7 +1,7 @@
 """The workflow on a real single-node SLURM (slurmctld + slurmd + munge, SLURM 22.05).
 
-tests/slurm/start.sh starts the cluster (as root, no systemd) and
-tests/slurm/stop.sh ends exactly the daemons it started. The tiny config runs
+tests/workflow/slurm/start.sh starts the cluster (as root, no systemd) and
+tests/workflow/slurm/stop.sh ends exactly the daemons it started. The tiny config runs
 through `snakemake --workflow-profile workflow/profiles/slurm`; every job must
 have run as a SLURM job (SLURM's job-completion log and the plugin's per-job
 logs name it), and the tables must equal those of a local run.
@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ROOT / "tests" / "slurm"
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS = Path(__file__).resolve().parent / "slurm"
 
 CONFIG = {
     "seed": 0,

@@ -2,12 +2,12 @@
 # Start a real single-node SLURM (Debian 12: slurmctld, slurmd, slurm-client,
 # munge; SLURM 22.05) on this host without systemd, for tests.
 #
-#   tests/slurm/start.sh STATE_DIR     (as root)
+#   tests/workflow/slurm/start.sh STATE_DIR     (as root)
 #
 # Writes STATE_DIR/slurm.conf (+ gres.conf with one fake GPU on /dev/null, so
 # rules asking gpu=1 are accepted), starts munged (unless one answers already),
 # slurmctld and slurmd, waits until the node is idle, and records the PIDs of
-# the daemons it started in STATE_DIR/pids for tests/slurm/stop.sh (and the
+# the daemons it started in STATE_DIR/pids for tests/workflow/slurm/stop.sh (and the
 # /etc/slurm links it made, in STATE_DIR/links).
 # Use the cluster with: export SLURM_CONF=STATE_DIR/slurm.conf
 set -euo pipefail

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "workflow" / "profiles" / "default"
 TEST_CONFIG = yaml.safe_load((ROOT / "config" / "test.yaml").read_text())
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stop the daemons tests/slurm/start.sh started (PIDs in STATE_DIR/pids), only
+# Stop the daemons tests/workflow/slurm/start.sh started (PIDs in STATE_DIR/pids), only
 # those, and remove the /etc/slurm links it made (STATE_DIR/links).
 set -uo pipefail
 state=${1:?usage: stop.sh STATE_DIR}

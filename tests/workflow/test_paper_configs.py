@@ -25,7 +25,7 @@ from PIL import Image
 from inpaint.config import load_config, method_params
 from inpaint.methods import get_method, get_method_class
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAPER = ROOT / "config" / "paper"
 CONFIGS = sorted(p.stem for p in PAPER.glob("*.yaml"))
 EXPECTED = ["iizuka2017_celeba", "iizuka2017_places256", "liu2018_places256",
