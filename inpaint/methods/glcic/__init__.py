@@ -47,176 +47,50 @@ the four mask sets (18.10 dB vs 17.13 for the former 1 px band, which kept Telea
 ``glcic_raw``: the same trained model (``shares_model_with = "glcic"``), scored
 without post-processing.
 
-Torch is imported inside fit/load/predict (``inpaint.methods.glcic_system``).
+Layout: ``network`` (completion network, discriminator), ``system`` (training: losses,
+optimisers, the phases), ``schedule`` (phases, patch windows), ``postprocess`` (torch-free).
+Torch is imported inside the LearnedMethod hooks only.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from inpaint.errors import InpaintError
 from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
-from inpaint.methods.base import InpaintMethod, composite, to_uint8
+from inpaint.methods.glcic.postprocess import (  # noqa: F401  (public API of the method)
+    AUTHORS_BAND,
+    TELEA_RADIUS,
+    band_width,
+    classical_fraction,
+    classical_pixels,
+    postprocess,
+    postprocess_record,
+    record_postprocess,
+)
+from inpaint.methods.glcic.schedule import (  # noqa: F401
+    PAPER_PHASE_RATIOS,
+    patch_origins,
+    phase_at,
+    phase_lengths,
+)
+from inpaint.methods.learned import LearnedMethod
 from inpaint.methods.registry import register_method
 
-PAPER_PHASE_RATIOS = (0.18, 0.02)  # T_C = 90k and T_D = 10k of 500k iterations
-NO_FLIP_KINDS = ("fonts", "chars74k")  # mirrored characters are other (or no) characters
-TELEA_RADIUS = 1  # the authors' post-processing calls cv.inpaint with inpaintRadius=1
-AUTHORS_BAND = 3.0  # seamlessClone's mask erosion (3x3 kernel, 3 iterations), in px ...
-AUTHORS_SIZE = 256  # ... at the authors' training size
 OPTIMIZERS = ("adadelta", "adam")
 
 
-def phase_lengths(steps: int, completion_steps: int | None = None,
-                  discriminator_steps: int | None = None) -> tuple[int, int]:
-    """(T_C, T_D): the given lengths, or the paper's ratios of ``steps`` where None."""
-    tc = round(PAPER_PHASE_RATIOS[0] * steps) if completion_steps is None else completion_steps
-    td = round(PAPER_PHASE_RATIOS[1] * steps) if discriminator_steps is None \
-        else discriminator_steps
-    return int(tc), int(td)
-
-
-def phase_at(step: int, completion_steps: int, discriminator_steps: int) -> str:
-    """The phase of 1-based ``step``: completion (1..T_C), discriminator (..T_C+T_D), joint."""
-    if step <= completion_steps:
-        return "completion"
-    if step <= completion_steps + discriminator_steps:
-        return "discriminator"
-    return "joint"
-
-
-def patch_origins(known: np.ndarray, patch: int) -> np.ndarray:
-    """Top-left corners (N, 2) of the local discriminator's ``patch`` x ``patch`` windows.
-
-    Each window is centred on the centre of the bounding box of the image's hole
-    (all its hole pixels, whatever their shape or count: with several boxes the
-    window covers their common centre) and shifted to lie inside the image. No
-    hole: the image centre.
-    """
-    n, h, w = known.shape
-    if patch > min(h, w):
-        raise ValueError(f"patch {patch} is larger than the image ({h} x {w})")
-    out = np.empty((n, 2), dtype=np.int64)
-    for i, keep in enumerate(known):
-        rows, cols = np.nonzero(~keep)
-        if len(rows):
-            cy, cx = (rows.min() + rows.max() + 1) / 2, (cols.min() + cols.max() + 1) / 2
-        else:
-            cy, cx = h / 2, w / 2
-        out[i] = (min(max(int(np.floor(cy - patch / 2)), 0), h - patch),
-                  min(max(int(np.floor(cx - patch / 2)), 0), w - patch))
-    return out
-
-
-def band_width(shape: tuple[int, ...], classical_band: float = AUTHORS_BAND) -> float:
-    """The band in pixels for images of ``shape`` (..., H, W): ``classical_band`` px at
-    256 px scaled by min(H, W) / 256."""
-    return float(classical_band) * min(shape[-2], shape[-1]) / AUTHORS_SIZE
-
-
-def classical_pixels(known: np.ndarray, classical_band: float = AUTHORS_BAND) -> np.ndarray:
-    """Bool (N, H, W): the hole pixels that keep the classical (Telea) fill.
-
-    A hole pixel keeps it iff its chessboard distance to the nearest known pixel is at
-    most :func:`band_width`, i.e. it is not in the hole eroded by a (2k+1)-square,
-    k = floor(width), as seamlessClone's erosion (k = 3 at 256 px). Images without a
-    known pixel keep nothing (postprocess leaves them to the network).
-    """
-    import cv2
-
-    known = np.asarray(known, dtype=bool)
-    width = band_width(known.shape, classical_band)
-    out = np.zeros(known.shape, dtype=bool)
-    if width < 1:
-        return out
-    for i, keep in enumerate(known):
-        if keep.all() or not keep.any():
-            continue
-        dist = cv2.distanceTransform((~keep).astype(np.uint8), cv2.DIST_C, 3)
-        out[i] = ~keep & (dist <= width)
-    return out
-
-
-def classical_fraction(known: np.ndarray, classical_band: float = AUTHORS_BAND) -> np.ndarray:
-    """Float (N,): per image, the fraction of its hole pixels that keep the classical fill
-    (the rest come from the network output); NaN for an image without a hole."""
-    known = np.asarray(known, dtype=bool)
-    holes = (~known).reshape(len(known), -1).sum(1)
-    kept = classical_pixels(known, classical_band).reshape(len(known), -1).sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(holes > 0, kept / np.maximum(holes, 1), np.nan)
-
-
-def postprocess_record(size: int, classical_band: float = AUTHORS_BAND) -> dict:
-    """What glcic's post-processing does at ``size`` px, for model.json and the tables."""
-    return {"classical": f"cv2.inpaint TELEA radius {TELEA_RADIUS}",
-            "classical_band_at_256": float(classical_band),
-            "band_px": band_width((size, size), classical_band),
-            "blend": "Poisson (exact), network output as the source over the hole"}
-
-
-def record_postprocess(model_dir: str | os.PathLike, size: int,
-                       classical_band: float = AUTHORS_BAND) -> None:
-    """Add :func:`postprocess_record` to a finished model.json (key ``postprocess``).
-
-    Outside ``hparams`` and so outside the config hash: the band is applied at
-    completion time, changing it needs no retraining (the workflow reruns the train
-    job on a changed config block, which resumes at its last step and rewrites this).
-    """
-    import json
-    from pathlib import Path
-
-    from inpaint.io import read_json, write_text
-
-    path = Path(model_dir) / "model.json"
-    info = read_json(path, "model record")
-    info["postprocess"] = postprocess_record(size, classical_band)
-    write_text(path, json.dumps(info, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def postprocess(images: np.ndarray, known: np.ndarray, raw: np.ndarray,
-                classical_band: float = AUTHORS_BAND) -> np.ndarray:
-    """The authors' post-processing of the network output ``raw`` (N, H, W, C) in [0, 1].
-
-    Hole pixels of :func:`classical_pixels` (within the scaled band of a known pixel)
-    take the fast-marching fill (cv2.INPAINT_TELEA, radius 1, on the 8-bit image as the
-    authors' code); the rest of the hole is Poisson-blended (inpaint.poisson) from the
-    network output's gradients, anchored to the known pixels and the band. With no band
-    pixel (``classical_band`` 0, or 3 at 32 px) it is plain Poisson blending of the
-    network output into the known pixels. Returns float32 (N, H, W, C), known pixels exact.
-    """
-    import cv2
-
-    from inpaint.poisson import poisson_blend
-
-    out = composite(images, known, raw)  # known pixels are the image's
-    corrupted = to_uint8(out)
-    band = classical_pixels(known, classical_band)
-    for i, keep in enumerate(known):
-        if keep.all() or not keep.any():
-            continue
-        filled = images[i].astype(np.float64)
-        if band[i].any():
-            src = corrupted[i][..., 0] if corrupted.shape[3] == 1 else corrupted[i]
-            telea = cv2.inpaint(src, (~keep).astype(np.uint8) * 255, TELEA_RADIUS,
-                                cv2.INPAINT_TELEA)
-            filled = np.where(band[i][..., None],
-                              telea.reshape(images[i].shape).astype(np.float64) / 255.0, filled)
-        out[i] = np.clip(poisson_blend(filled, raw[i], keep | band[i]), 0.0, 1.0)
-    return out
-
-
 @register_method("glcic")
-class GLCIC(InpaintMethod):
+class GLCIC(LearnedMethod):
     """Globally and Locally Consistent Image Completion (Iizuka 2017), with post-processing."""
 
-    learned = True
     raw_output: ClassVar[bool] = False
     architecture_keys: ClassVar[tuple[str, ...]] = ("width", "downsamples", "dilations")
+    predict_chunk: ClassVar[int | None] = None  # the whole batch in one forward pass
 
     def __init__(self, steps: int = 600, batch_size: int = 32, checkpoint_every: int = 200,
                  sample_every: int = 200, log_every: int = 20, flip: bool = True,
@@ -268,7 +142,6 @@ class GLCIC(InpaintMethod):
             raise InpaintError(f"{key}: {self.name} scores the raw network output; "
                                "use glcic for post-processing")
         self.postprocess = (not self.raw_output) if postprocess is None else bool(postprocess)
-        self._model = None
 
     def lr_value(self) -> float:
         """The learning rate: ``lr``, else 1.0 for ADADELTA (its default) and 1e-3 for Adam."""
@@ -276,20 +149,47 @@ class GLCIC(InpaintMethod):
         return float(lr) if lr is not None else (1.0 if self.params["optimizer"] == "adadelta"
                                                  else 1e-3)
 
-    def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
-        from inpaint.methods.glcic_system import fit_glcic
+    def hparams(self, info) -> dict[str, Any]:
+        p = self.params
+        tc, td = phase_lengths(p["steps"], p["completion_steps"], p["discriminator_steps"])
+        return {
+            "width": p["width"], "d_width": p["d_width"], "downsamples": p["downsamples"],
+            "dilations": list(p["dilations"]), "alpha": float(p["alpha"]),
+            "completion_steps": tc, "discriminator_steps": td, "optimizer": p["optimizer"],
+            "lr": self.lr_value(), "train_masks": list(p["train_masks"]),
+        }
 
-        fit_glcic(self, data_dir, model_dir, engine)
+    def check_data(self, info, data_dir: str | os.PathLike) -> None:
+        size, factor = info.size, 2 ** self.params["downsamples"]
+        patch = size // 2
+        if size % factor or patch < 8 or patch & (patch - 1):
+            raise InpaintError(
+                f"methods.{self.name}: image size {size} of {data_dir} does not fit: glcic needs "
+                f"a power of two >= 16 (local patch = half the side) divisible by "
+                f"2**downsamples = {factor}"
+            )
 
-    def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
-        from inpaint.methods.glcic_system import load_glcic
+    def make_system(self, runtime, hp, info, config):
+        from inpaint.methods.glcic.system import GLCICSystem
 
-        self._model = load_glcic(self, model_dir, device)
+        return GLCICSystem(runtime, hp, info.channels, info.size, info.mean)
+
+    def after_training(self, model_dir: str | os.PathLike, info, config) -> None:
+        from inpaint.training.distributed import current
+
+        if current().main:  # rank 0 wrote model.json: add the post-processing to it
+            record_postprocess(model_dir, info.size, self.params["classical_band"])
+
+    def build_networks(self, hp, size: int, channels: int) -> dict:
+        from inpaint.methods.glcic.network import build_net
+
+        return {"completion": build_net(hp, channels)}
+
+    def forward(self, x, known):
+        return self.networks["completion"](x.contiguous(), known)
 
     def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
-        if self._model is None:
-            raise InpaintError(f"method {self.name!r}: load() a trained model before predicting")
-        raw = self._model.predict(images, known)
+        raw = super().predict(images, known)
         if not self.postprocess:
             return raw
         return postprocess(images, known, raw, float(self.params["classical_band"]))

@@ -78,14 +78,13 @@ def test_no_training_mask_is_a_test_mask(kind):
     definition (the same hole in training and test, as in the papers)."""
     from inpaint.mask_mixture import check_mixture, mixture_masks
     from inpaint.masks import generate_maskset
-    from inpaint.methods import context_encoder, glcic_system, pconv_system
     from inpaint.training import derive_seed
+    from inpaint.training.seeding import Stream
 
     n, size = 32, 32
     ids = [f"{i:05d}" for i in range(n)]
     mix = check_mixture("t", [{"kind": kind}])
-    streams = [glcic_system._MASK_STREAM, pconv_system._MASK_STREAM,
-               context_encoder._MASK_STREAM]
+    streams = [Stream.GLCIC_MASKS, Stream.PCONV_MASKS, Stream.CONTEXT_ENCODER_MASKS]
     for dataset in ("chars", "faces"):
         tests = generate_maskset(ids, size, dataset, kind, {"kind": kind}, seed=0)
         test = np.stack([tests[i] for i in ids])
@@ -113,7 +112,7 @@ def test_embedded_default_trains_every_learned_method_on_every_evaluation_kind()
 
     from inpaint.methods import get_method
 
-    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
     kinds = {block["kind"] for block in config["masks"].values()}
     for name in _learned_owners():
         if name not in config["methods"]:
@@ -133,7 +132,7 @@ def test_paper_configs_use_the_papers_training_masks():
 
     from inpaint.mask_mixture import check_mixture
 
-    root = Path(__file__).parents[1] / "config" / "paper"
+    root = Path(__file__).parents[2] / "config" / "paper"
     expected = {
         "pathak2016_paris128.yaml": [{"kind": "center", "scale": 0.5}],
         "iizuka2017_celeba.yaml": [{"kind": "box", "min_boxes": 1, "max_boxes": 1,

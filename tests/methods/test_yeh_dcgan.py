@@ -93,7 +93,7 @@ def test_train_writes_model_samples_and_log(trained):
 
 
 def test_latent_search_lowers_the_context_loss(trained):
-    from inpaint.methods.yeh_dcgan_system import context_loss, latent_search
+    from inpaint.methods.yeh_dcgan.system import context_loss, latent_search
 
     _, model = trained
     method = get_method("yeh_dcgan", **TINY)

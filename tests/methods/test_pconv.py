@@ -17,7 +17,7 @@ from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.methods import complete_batch, get_method
 from inpaint.methods.pconv import PAPER_LOSS
-from inpaint.networks.pconv import PartialConv2d, PConvUNet, unet_depth
+from inpaint.methods.pconv.network import PartialConv2d, PConvUNet, unet_depth
 from inpaint.pretrained.imagenet import torchvision_cache_path
 
 SIZE = 16
@@ -134,7 +134,7 @@ def test_pconv_ignores_hole_pixel_values():
 
 
 def test_losses_and_tv_region():
-    from inpaint.methods.pconv_system import pconv_losses, tv_loss
+    from inpaint.methods.pconv.system import pconv_losses, tv_loss
 
     gt = torch.rand(2, 1, 8, 8)
     known = torch.ones(2, 1, 8, 8)
@@ -154,7 +154,7 @@ def test_losses_and_tv_region():
 
 def test_tv_by_hand():
     """L_tv over the 1-px dilation P of a one-pixel hole: pairs with both pixels in P."""
-    from inpaint.methods.pconv_system import tv_loss
+    from inpaint.methods.pconv.system import tv_loss
 
     comp = torch.arange(25, dtype=torch.float64).reshape(1, 1, 5, 5) ** 1.5
     hole = torch.zeros(1, 1, 5, 5, dtype=torch.float64)
@@ -177,7 +177,7 @@ def _gram_by_hand(f: np.ndarray) -> np.ndarray:
 def test_perceptual_and_style_by_hand():
     """L_perc and L_style_{out,comp} from given features against loops over the paper's
     sums: size-averaged L1 of features (C H W) and of K_p-normalised Gram matrices (C^2)."""
-    from inpaint.methods.pconv_system import feature_losses, gram
+    from inpaint.methods.pconv.system import feature_losses, gram
 
     rng = np.random.default_rng(0)
     b, shapes = 2, [(3, 4, 4), (5, 2, 3)]
@@ -216,7 +216,7 @@ def stand_in_vgg():
 def test_vgg_terms_match_separate_passes_and_reach_the_unet(channels):
     """The two-pass computation ([out; comp] with gradients, gt without) equals three
     separate passes, and its gradient reaches the output but not the ground truth."""
-    from inpaint.methods.pconv_system import feature_losses, pconv_losses
+    from inpaint.methods.pconv.system import feature_losses, pconv_losses
 
     vgg = stand_in_vgg()
     gt = torch.rand(2, channels, 16, 16)
@@ -301,7 +301,7 @@ def test_resume_is_exact_and_characters_never_flip(tmp_path):
 
 
 def test_finetune_freezes_encoder_batch_norm():
-    from inpaint.methods.pconv_system import PConvSystem
+    from inpaint.methods.pconv.system import PConvSystem
     from inpaint.training import make_runtime
 
     hp = dict(get_method("pconv", steps=4, finetune_steps=2, base_channels=4,
@@ -336,7 +336,7 @@ def test_finetune_freezes_encoder_batch_norm():
 def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
     """A run killed after a checkpoint inside the fine-tuning phase resumes there (low lr,
     frozen encoder batch norm) and ends bit-identical to an uninterrupted run."""
-    import inpaint.methods.pconv_system as system
+    import inpaint.training as training
 
     data = make_dataset(tmp_path)
     tiny = {**TINY, "steps": 6, "finetune_steps": 3, "mask_pool": 0}  # fine-tunes steps 4-6
@@ -349,14 +349,14 @@ def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
         if step == 5:
             raise Killed
 
-    real_train = system.train
-    monkeypatch.setattr(system, "train",
+    real_train = training.train
+    monkeypatch.setattr(training, "train",
                         lambda *a, **k: real_train(*a, **k, callback=stop_at_5))
     with pytest.raises(Killed):
         get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=1, device="cpu", threads=1)
     ckpt = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
     assert (ckpt["meta"]["step"], ckpt["meta"]["phase"]) == (4, "finetune")
-    monkeypatch.setattr(system, "train", real_train)
+    monkeypatch.setattr(training, "train", real_train)
     get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=1, device="cpu", threads=1)
     a = torch.load(tmp_path / "a" / "last.pt", weights_only=True)["modules"]["unet"]
     b = torch.load(tmp_path / "b" / "last.pt", weights_only=True)["modules"]["unet"]
@@ -443,7 +443,7 @@ def test_bad_settings_are_errors(tmp_path):
 
 
 def test_kernels_and_depth_settings():
-    from inpaint.methods.pconv_system import build_unet
+    from inpaint.methods.pconv.network import build_unet
 
     hp = {"depth": None, "kernels": [3, 3, 3], "base_channels": 4}
     net = build_unet(hp, 1, SIZE, True)

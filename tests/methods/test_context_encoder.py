@@ -16,18 +16,18 @@ from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.masks import center_mask
 from inpaint.methods import complete_batch, get_method
-from inpaint.methods.context_encoder import (
-    _system_class,
-    gan_loss,
-    overlap_weights,
-    reconstruction_loss,
-)
-from inpaint.networks.context_encoder import (
+from inpaint.methods.context_encoder.network import (
     Generator,
     PatchDiscriminator,
     RegionDiscriminator,
     crop_regions,
     hole_boxes,
+)
+from inpaint.methods.context_encoder.system import (
+    ContextEncoderSystem,
+    gan_loss,
+    overlap_weights,
+    reconstruction_loss,
 )
 from inpaint.training import LAST_CHECKPOINT, MODEL_JSON, load_checkpoint
 from inpaint.training.device import make_runtime
@@ -244,7 +244,7 @@ def _system(discriminator: str):
     params = {**get_method("context_encoder", **TINY, discriminator=discriminator)
               .training_params("folder", SIZE)}
     rt = make_runtime("cpu", threads=1, seed=0)
-    return _system_class()(rt, params, SIZE, 3, [0.0, 0.0, 0.0])
+    return ContextEncoderSystem(rt, params, SIZE, 3, [0.0, 0.0, 0.0])
 
 
 def test_region_discriminator_sees_the_hole_regions_of_real_and_composite():
