@@ -31,6 +31,7 @@ the rest the same way for all of them:
 from __future__ import annotations
 
 import os
+from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -73,12 +74,13 @@ class LearnedMethod(InpaintMethod):
         return {k: v for k, v in self.params.items() if k not in ENGINE_KEYS}
 
     def check_data(self, info: DatasetInfo, data_dir: str | os.PathLike) -> None:
-        """Raise InpaintError when the prepared dataset cannot train this method."""
+        """Called once before training: raise InpaintError when the prepared dataset cannot
+        train this method, resolve what else training needs (e.g. pretrained weights)."""
 
+    @abstractmethod
     def make_system(self, runtime: Runtime, hp: dict[str, Any], info: DatasetInfo,
                     config: TrainConfig) -> TrainingSystem:
         """The method's training system for one run (imports ``system``)."""
-        raise NotImplementedError
 
     def sample_images(self, data_dir: str | os.PathLike, images: np.ndarray,
                       config: TrainConfig) -> np.ndarray | None:
@@ -89,11 +91,11 @@ class LearnedMethod(InpaintMethod):
                        config: TrainConfig) -> None:
         """Add to the finished model directory (e.g. model.json entries outside hparams)."""
 
+    @abstractmethod
     def build_networks(self, hp: dict[str, Any], size: int, channels: int
                        ) -> dict[str, torch.nn.Module]:
         """The networks to load from last.pt, by their checkpoint names, built from the
         trained model's hyper-parameters ``hp`` (imports ``network``)."""
-        raise NotImplementedError
 
     def to_device(self, net: torch.nn.Module, device: torch.device) -> torch.nn.Module:
         return net.to(device)

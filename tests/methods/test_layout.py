@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from inpaint.methods import LearnedMethod, get_method_class, learned_methods
+import pytest
+
+from inpaint.errors import InpaintError
+from inpaint.methods import LearnedMethod, get_method, get_method_class, learned_methods
 
 PACKAGE = Path(__file__).resolve().parents[2] / "inpaint"
 MAX_LINES = 400
@@ -34,3 +37,15 @@ def test_importing_a_method_package_does_not_import_torch():
         code = (f"import sys, inpaint.methods.{name}; "
                 "assert 'torch' not in sys.modules, 'torch imported'")
         subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_learned_method_refuses_an_empty_train_split_with_one_message(
+        tmp_path, smooth_images, tiny_dataset):
+    images = smooth_images(4, 3)
+    data = tiny_dataset(tmp_path / "data", {"train": images[:0], "val": images[:2],
+                                            "test": images[2:]})
+    for name in learned_methods():
+        with pytest.raises(InpaintError) as error:
+            get_method(name).fit(data, tmp_path / name, seed=0, device="cpu", threads=1)
+        assert str(error.value) == f"{data}: the train split is empty; {name} needs training images"
+        assert not (tmp_path / name).exists()

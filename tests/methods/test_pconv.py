@@ -13,7 +13,6 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.methods import complete_batch, get_method
 from inpaint.methods.pconv import PAPER_LOSS
@@ -238,24 +237,18 @@ def test_vgg_terms_match_separate_passes_and_reach_the_unet(channels):
     assert all(p.grad is None for p in vgg.parameters())
 
 
-def _smooth(n: int, channels: int, seed: int) -> np.ndarray:
-    low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
-    high = F.interpolate(low, size=(SIZE, SIZE), mode="bilinear", align_corners=True)
-    return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+@pytest.fixture
+def make_dataset(smooth_images, tiny_dataset):
+    def make(root: Path, kind: str = "faces", channels: int = 3) -> Path:
+        splits = {name: smooth_images(n, channels, SIZE, seed)
+                  for seed, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)])}
+        return tiny_dataset(root / "data", splits, kind=kind)
 
-
-def make_dataset(root: Path, kind: str = "faces", channels: int = 3) -> Path:
-    splits = {}
-    for i, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)]):
-        ids = [f"{name}{j:02d}" for j in range(n)]
-        splits[name] = Split(ids, _smooth(n, channels, i), ["toy"] * n)
-    info = DatasetInfo(name="toy", kind=kind, label="toy", size=SIZE, channels=channels)
-    save_dataset(root / "data", info, splits)
-    return root / "data"
+    return make
 
 
 @pytest.mark.parametrize("name", ["pconv", "pconv_plainconv"])
-def test_tiny_train_then_complete(tmp_path, name, capfd):
+def test_tiny_train_then_complete(tmp_path, name, capfd, smooth_images, make_dataset):
     data = make_dataset(tmp_path)
     method = get_method(name, **TINY)
     method.fit(data, tmp_path / "model", seed=0, device="cpu", threads=1)
@@ -274,7 +267,7 @@ def test_tiny_train_then_complete(tmp_path, name, capfd):
 
     loaded = get_method(name, **TINY)
     loaded.load(tmp_path / "model", device="cpu")
-    images = _smooth(3, 3, 9)
+    images = smooth_images(3, 3, SIZE, 9)
     known = np.ones((3, SIZE, SIZE), dtype=bool)
     known[:, 4:10, 3:12] = False
     done = complete_batch(loaded, images, known)
@@ -287,7 +280,7 @@ def test_tiny_train_then_complete(tmp_path, name, capfd):
         other.load(tmp_path / "model", device="cpu")
 
 
-def test_resume_is_exact_and_characters_never_flip(tmp_path):
+def test_resume_is_exact_and_characters_never_flip(tmp_path, make_dataset):
     data = make_dataset(tmp_path, kind="fonts", channels=1)
     tiny = {**TINY, "mask_pool": 0}  # fresh training masks every step (the pool is seeded)
     get_method("pconv", **tiny).fit(data, tmp_path / "a", seed=3, device="cpu", threads=1)
@@ -300,7 +293,7 @@ def test_resume_is_exact_and_characters_never_flip(tmp_path):
     assert json.loads((tmp_path / "a" / "model.json").read_text())["flip"] is False
 
 
-def test_finetune_freezes_encoder_batch_norm():
+def test_finetune_freezes_encoder_batch_norm(smooth_images):
     from inpaint.methods.pconv.system import PConvSystem
     from inpaint.training import make_runtime
 
@@ -312,7 +305,7 @@ def test_finetune_freezes_encoder_batch_norm():
     holes = system.masks(32, 5).eq(0).sum((1, 2, 3))  # pool masks moved around, not resized
     assert set(holes.tolist()) <= set((~system.pool).sum((1, 2)).tolist())
     assert not torch.equal(system.masks(4, 1), system.masks(4, 2))
-    batch = torch.from_numpy(_smooth(4, 1, 0)).permute(0, 3, 1, 2).float() / 255
+    batch = torch.from_numpy(smooth_images(4, 1, SIZE, 0)).permute(0, 3, 1, 2).float() / 255
     system.train_step(batch, 1)
     norms = system.net.encoder_norms()
     before = [{k: v.clone() for k, v in n.state_dict().items()} for n in norms]
@@ -333,7 +326,7 @@ def test_finetune_freezes_encoder_batch_norm():
     assert [default.phase(s) for s in range(1, 10)] == ["train"] * 6 + ["finetune"] * 3
 
 
-def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
+def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch, make_dataset):
     """A run killed after a checkpoint inside the fine-tuning phase resumes there (low lr,
     frozen encoder batch norm) and ends bit-identical to an uninterrupted run."""
     import inpaint.training as training
@@ -369,7 +362,7 @@ def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
                                   "encoder_batch_norm": "frozen"}
 
 
-def test_vgg_weight_file_turns_on_perceptual_and_style(tmp_path, monkeypatch):
+def test_vgg_weight_file_turns_on_perceptual_and_style(tmp_path, monkeypatch, make_dataset):
     from torchvision.models import vgg16
 
     torch.manual_seed(0)  # randomly initialised VGG16: checks the code path only, not quality
@@ -427,7 +420,7 @@ def test_loss_term_footnotes_from_model_json(tmp_path):
     assert loss_term_notes(runs, None) == []
 
 
-def test_bad_settings_are_errors(tmp_path):
+def test_bad_settings_are_errors(tmp_path, make_dataset):
     with pytest.raises(TypeError, match="kernel"):
         get_method("pconv", kernel=3)
     with pytest.raises(InpaintError, match="finetune_steps"):
