@@ -67,6 +67,14 @@ class LearnedMethod(InpaintMethod):
         self.device = None
         self.shape: tuple[int, int] | None = None  # (size, channels) of the loaded model
 
+    def train_mask_mixture(self, train_masks: list | None) -> list[dict]:
+        """The config's ``train_masks`` mixture (inpaint.mask_mixture), checked; None: the
+        default mixture (every evaluation mask kind, equally weighted)."""
+        from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
+
+        return check_mixture(f"methods.{self.name}.train_masks",
+                             DEFAULT_MIXTURE if train_masks is None else train_masks)
+
     # ---- the method's hooks -----------------------------------------------------------------
     def hparams(self, info: DatasetInfo) -> dict[str, Any]:
         """The hyper-parameters trained with (model.json's ``hparams``, in the config hash):

@@ -66,8 +66,6 @@ class ContextEncoder(LearnedMethod):
                  lr: float = 2e-4, d_lr: float = 2e-5, beta1: float = 0.5,
                  discriminator: str = "region", region_size: int | None = None,
                  train_masks: Sequence[Mapping] | None = None) -> None:
-        from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
-
         where = f"methods.{self.name}"
         if reconstruction not in RECONSTRUCTIONS:
             raise InpaintError(f"{where}.reconstruction: {reconstruction!r} is not one of "
@@ -83,8 +81,7 @@ class ContextEncoder(LearnedMethod):
                 or region_size < 8 or region_size & (region_size - 1)):
             raise InpaintError(f"{where}.region_size: expected a power of two >= 8 (or null: "
                                f"half the image side), got {region_size!r}")
-        train_masks = check_mixture(f"{where}.train_masks",
-                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
+        train_masks = self.train_mask_mixture(train_masks)
         for key, value, lo in (("base", base, 1), ("bottleneck", bottleneck, 1),
                                ("d_base", d_base, 1), ("overlap", overlap, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < lo:

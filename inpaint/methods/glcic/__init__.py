@@ -61,7 +61,6 @@ from typing import Any, ClassVar
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
 from inpaint.methods.glcic.postprocess import (  # noqa: F401  (public API of the method)
     AUTHORS_BAND,
     TELEA_RADIUS,
@@ -100,8 +99,7 @@ class GLCIC(LearnedMethod):
                  optimizer: str = "adam", lr: float | None = None,
                  train_masks: list[dict] | None = None, postprocess: bool | None = None,
                  classical_band: float = AUTHORS_BAND) -> None:
-        train_masks = check_mixture(f"methods.{self.name}.train_masks",
-                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
+        train_masks = self.train_mask_mixture(train_masks)
         if isinstance(dilations, str | bytes) or not all(
                 isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dilations):
             raise InpaintError(f"methods.{self.name}.dilations must be a list of positive "

@@ -42,7 +42,6 @@ from typing import ClassVar
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
 from inpaint.methods.learned import LearnedMethod
 from inpaint.methods.pconv.recipe import (  # noqa: F401  (public API of the method)
     FINETUNE_SHARE,
@@ -72,8 +71,7 @@ class PConv(LearnedMethod):
                  w_style: float = 120.0, perceptual: bool = True,
                  vgg16_weights: str | None = None, train_masks: list[dict] | None = None,
                  mask_pool: int = 2048) -> None:
-        train_masks = check_mixture(f"methods.{self.name}.train_masks",
-                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
+        train_masks = self.train_mask_mixture(train_masks)
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip,
