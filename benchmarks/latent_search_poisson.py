@@ -30,8 +30,8 @@ from inpaint.data.store import load_split
 from inpaint.masks import center_mask, pixels_mask
 from inpaint.methods import get_method
 from inpaint.methods.yeh_dcgan import importance_weights
-from inpaint.methods.yeh_dcgan_system import latent_search, uniform_z
-from inpaint.networks.yeh_dcgan import Discriminator, Generator
+from inpaint.methods.yeh_dcgan.network import Discriminator, Generator
+from inpaint.methods.yeh_dcgan.system import latent_search, uniform_z
 from inpaint.poisson import poisson_blend_batch
 
 SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]) / 8

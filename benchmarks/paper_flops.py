@@ -115,8 +115,8 @@ def search_flops(params: dict, size: int, n_images: int) -> tuple[float, str]:
     One search step: G(z), D(G(z)) and the gradient of the loss with respect to z
     only (the networks' weights are frozen), as latent_search computes it.
     """
-    from inpaint.methods.yeh_dcgan_system import context_loss, prior_loss
-    from inpaint.networks.yeh_dcgan import Discriminator, Generator
+    from inpaint.methods.yeh_dcgan.network import Discriminator, Generator
+    from inpaint.methods.yeh_dcgan.system import context_loss, prior_loss
 
     p = get_method("yeh_dcgan", **params).params
     g, d = Generator(p["nz"], size, 3, p["base"]).eval(), Discriminator(size, 3, p["base"]).eval()

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from inpaint.errors import InpaintError
+from inpaint.paths import project_path
 
 SCHEMA = Path(__file__).resolve().parent.parent / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -35,27 +36,6 @@ def check_engine_settings(name: str, params: dict) -> None:
                               or value < lo):
             raise InpaintError(f"methods.{name}.{key}: must be an integer >= {lo}, "
                                f"got {value!r}")
-
-
-def project_path(value: str | os.PathLike, what: str) -> Path:
-    """A path from a config, checked: it stays inside the project unless given on purpose.
-
-    Absolute paths (and ``~/...``) are taken as given: that is how a user points at
-    data elsewhere. A relative path is resolved against the project folder (the
-    working directory of Snakemake and of the ``inpaint`` command) and must not
-    leave it through ``..``; InpaintError names ``what`` (e.g. ``datasets.x.path``).
-    Symbolic links inside the project are followed as the user set them up.
-    """
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        norm = os.path.normpath(path)
-        if norm == os.pardir or norm.startswith(os.pardir + os.sep):
-            raise InpaintError(
-                f"{what}: relative path {str(value)!r} leads outside the project folder "
-                f"({Path.cwd()}); write it as an absolute path to use a location outside "
-                "the project on purpose"
-            )
-    return path
 
 
 def check_paths(config: dict) -> None:

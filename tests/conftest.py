@@ -106,3 +106,37 @@ def toy_blocks_dataset():
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def smooth_images():
+    """``make(n, channels, size=16, seed=0)``: smooth random uint8 images (N, H, W, C), 4 x 4
+    random values upsampled bilinearly: a hole is predictable from its context."""
+    import numpy as np
+    import torch
+    from torch.nn import functional as F
+
+    def make(n: int, channels: int, size: int = 16, seed: int = 0):
+        low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
+        high = F.interpolate(low, size=(size, size), mode="bilinear", align_corners=True)
+        return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset():
+    """``make(root, splits, kind="faces")``: save ``{split: uint8 images (N, H, W, C)}`` as a
+    prepared dataset (image ids ``<split><index>``) at ``root``; returns ``root``."""
+    from inpaint.data.store import DatasetInfo, Split, save_dataset
+
+    def make(root, splits, kind: str = "faces"):
+        first = next(iter(splits.values()))
+        info = DatasetInfo(name="toy", kind=kind, label="toy", size=first.shape[1],
+                           channels=first.shape[3])
+        save_dataset(root, info, {name: Split([f"{name}{i:03d}" for i in range(len(part))],
+                                              part, ["toy"] * len(part))
+                                  for name, part in splits.items()})
+        return root
+
+    return make

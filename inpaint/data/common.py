@@ -76,7 +76,7 @@ class Cfg:
 
     def get_path(self, key: str, default: Any = _MISSING) -> Path:
         """A path: absolute as given, relative inside the project (no ``..`` out of it)."""
-        from inpaint.config import project_path
+        from inpaint.paths import project_path
 
         return project_path(self.get_str(key, default), f"datasets.{self.name}.{key}")
 

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
-from inpaint.config import project_path
 from inpaint.data.common import (
     CHARS,
     Cfg,
@@ -30,6 +29,7 @@ from inpaint.data.common import (
 from inpaint.data.store import SPLITS
 from inpaint.errors import InpaintError
 from inpaint.io import sha256_file
+from inpaint.paths import project_path
 
 DEFAULT_CHANNELS = 1
 DEFAULT_LABEL = "characters (fonts)"

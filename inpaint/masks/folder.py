@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.masks import mask_rng, register_kind
+from inpaint.masks.kinds import mask_rng, register_kind
 
 DEFAULTS = {"path": None, "invert": False, "threshold": None, "resize": True}
 BIN_EDGES = (0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -42,7 +42,7 @@ BIN_EDGES = (0.01, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
 def check_folder_params(maskset: str, merged: dict) -> None:
     """Validate the block of a ``folder`` mask set merged with DEFAULTS (the path is not
     opened here)."""
-    from inpaint.config import project_path
+    from inpaint.paths import project_path
 
     if not isinstance(merged["path"], str) or not merged["path"]:
         raise InpaintError(f"masks.{maskset}.path: kind 'folder' needs the mask folder's path")
@@ -146,7 +146,7 @@ def folder_maskset(image_ids: list[str], size: int, dataset: str, maskset: str, 
                    seed: int) -> tuple[dict[str, np.ndarray], dict[str, dict]]:
     """(masks by image id, extra manifest columns by image id) for a ``folder`` mask set
     of checked parameters ``full`` (inpaint.masks.check_params)."""
-    from inpaint.config import project_path
+    from inpaint.paths import project_path
 
     folder = project_path(full["path"], f"masks.{maskset}.path")
     files = list_mask_files(folder, maskset)

@@ -36,7 +36,7 @@ import math
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.masks import register_kind
+from inpaint.masks.kinds import register_kind
 
 KINDS = ("lama_thin", "lama_medium", "lama_thick")
 VARIANTS = 5          # gen_mask_dataset.py: mask_generator_kwargs.variants_n

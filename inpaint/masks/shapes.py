@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.masks import register_kind
+from inpaint.masks.kinds import register_kind
 
 IRREGULAR_DEFAULTS = {
     "min_strokes": 1, "max_strokes": 3, "min_vertices": 4, "max_vertices": 11,

@@ -1,7 +1,11 @@
 """Inpainting methods: interface, registry and the built-in methods.
 
 Importing this package registers every built-in method (explicit imports,
-no filesystem scanning). Heavy libraries are imported inside the methods.
+no filesystem scanning): one line per method package below. Heavy libraries
+(torch) are imported inside the methods. A learned method is a package
+``inpaint/methods/<name>/`` (``network``, ``system``, the method class in
+``__init__``) built on ``inpaint.methods.learned.LearnedMethod``; see
+docs/adding-a-method.md.
 """
 
 from inpaint.methods import (
@@ -17,15 +21,26 @@ from inpaint.methods.base import (
     complete_batch_with_raw,
     composite,
 )
-from inpaint.methods.registry import get_method, get_method_class, list_methods, register_method
+from inpaint.methods.learned import LearnedMethod
+from inpaint.methods.registry import (
+    classical_methods,
+    get_method,
+    get_method_class,
+    learned_methods,
+    list_methods,
+    register_method,
+)
 
 __all__ = [
     "InpaintMethod",
+    "LearnedMethod",
+    "classical_methods",
     "complete_batch",
     "complete_batch_with_raw",
     "composite",
     "get_method",
     "get_method_class",
+    "learned_methods",
     "list_methods",
     "register_method",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from inpaint.errors import InpaintError
+from inpaint.training.distributed import World, average_gradients, rank_seed
 
 DEVICES = ("auto", "cpu", "cuda")
 AMP_MODES = ("auto", "off", "fp16", "bf16")
@@ -117,8 +118,6 @@ class Scaler:
         """Step ``optimizer``; in a data-parallel run its gradients are first averaged over
         the ranks (inpaint.training.distributed), so every rank takes the same step."""
         if self.world_size > 1:
-            from inpaint.training.distributed import average_gradients
-
             average_gradients((p for group in optimizer.param_groups for p in group["params"]),
                               self.world_size)
         if self._scaler is None:
@@ -190,8 +189,6 @@ def make_runtime(device: str = "auto", threads: int = 1, amp: str = "auto",
     rank computes on CUDA device LOCAL_RANK and draws from its own seed (rank 0
     keeps ``seed``), and the scaler averages gradients over the ranks.
     """
-    from inpaint.training.distributed import World, rank_seed
-
     world = world or World()
     torch_device = resolve_device(device)
     if world.distributed and torch_device.type == "cuda":

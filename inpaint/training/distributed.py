@@ -30,12 +30,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from inpaint.errors import InpaintError
-
-_RANK_STREAM = 7  # derive_seed(seed, _RANK_STREAM, rank): the random streams of rank > 0
 
 
 @dataclass(frozen=True)
@@ -85,19 +83,18 @@ def current() -> World:
 
 
 @contextlib.contextmanager
-def process_group(device: str = "auto") -> Iterator[World]:
+def process_group(resolve: Callable[[], str]) -> Iterator[World]:
     """Join the process group torchrun set up (NCCL for CUDA, gloo for the CPU); leave it
-    at the end. Without torchrun (WORLD_SIZE unset or 1) this does nothing."""
+    at the end. Without torchrun (WORLD_SIZE unset or 1) this does nothing.
+    ``resolve()``: the device type the run computes on, asked only in a data-parallel run."""
     import torch
     import torch.distributed as dist
-
-    from inpaint.training.device import resolve_device
 
     world = env_world()
     if not world.distributed:
         yield world
         return
-    cuda = resolve_device(device).type == "cuda"
+    cuda = resolve() == "cuda"
     if cuda:
         if world.local_rank >= torch.cuda.device_count():
             raise InpaintError(
@@ -115,9 +112,9 @@ def process_group(device: str = "auto") -> Iterator[World]:
 
 def rank_seed(seed: int, world: World) -> int:
     """Rank 0 keeps ``seed`` (a one-process run is unchanged); rank r > 0 gets its own."""
-    from inpaint.training.seeding import derive_seed
+    from inpaint.training.seeding import Stream, derive_seed
 
-    return seed if world.rank == 0 else derive_seed(seed, _RANK_STREAM, world.rank)
+    return seed if world.rank == 0 else derive_seed(seed, Stream.RANK, world.rank)
 
 
 def check_batch(batch_size: int, world: World, method: str) -> int:

@@ -41,7 +41,7 @@ from inpaint.errors import InpaintError
 from inpaint.io import atomic_path, write_text
 from inpaint.training import distributed
 from inpaint.training.checkpoint import FORMAT, load_checkpoint, save_checkpoint
-from inpaint.training.device import Runtime, make_runtime
+from inpaint.training.device import Runtime, make_runtime, resolve_device
 from inpaint.training.losslog import LossLog, first_non_finite
 from inpaint.training.plots import plot_loss_curve, save_sample_grid
 from inpaint.training.sampler import ImageSampler
@@ -144,7 +144,7 @@ def train(build: Callable[[Runtime], TrainingSystem], images: np.ndarray,
     if distributed.current().distributed:
         return _train(build, images, model_dir, config, sample_images, callback,
                       distributed.current())
-    with distributed.process_group(config.device) as world:
+    with distributed.process_group(lambda: resolve_device(config.device).type) as world:
         return _train(build, images, model_dir, config, sample_images, callback, world)
 
 

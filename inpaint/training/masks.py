@@ -9,14 +9,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from inpaint.mask_mixture import (  # noqa: F401  (the training-mask mixture, torch-free)
+from inpaint.masks import check_params, make_mask
+from inpaint.masks.mixture import (  # noqa: F401  (the training-mask mixture, torch-free)
     DEFAULT_MIXTURE,
     check_mixture,
     describe_mixture,
     draw_mixture,
     mixture_masks,
 )
-from inpaint.masks import check_params, make_mask
 
 
 def training_masks(rng: np.random.Generator, n: int, size: int,

@@ -6,9 +6,7 @@ import numpy as np
 import torch
 
 from inpaint.training.device import use_pinned_memory
-from inpaint.training.seeding import derive_seed
-
-_PERMUTATION, _FLIP = 1, 2
+from inpaint.training.seeding import Stream, derive_seed
 
 
 def _to_nchw(images: np.ndarray) -> np.ndarray:
@@ -64,7 +62,8 @@ class ImageSampler:
 
     def _permutation(self, epoch: int) -> torch.Tensor:
         if epoch not in self._perms:
-            generator = torch.Generator().manual_seed(derive_seed(self.seed, _PERMUTATION, epoch))
+            seed = derive_seed(self.seed, Stream.SAMPLER_PERMUTATION, epoch)
+            generator = torch.Generator().manual_seed(seed)
             self._perms = {e: p for e, p in self._perms.items() if e >= epoch - 1}
             self._perms[epoch] = torch.randperm(len(self), generator=generator)
         return self._perms[epoch]
@@ -87,7 +86,8 @@ class ImageSampler:
         """The float batch for ``step`` on the sampler's device (this rank's share of it)."""
         images = self._data[self.indices(step).numpy()[self.shard]]  # a copy: flips in place
         if self.flip:
-            generator = torch.Generator().manual_seed(derive_seed(self.seed, _FLIP, step))
+            seed = derive_seed(self.seed, Stream.SAMPLER_FLIP, step)
+            generator = torch.Generator().manual_seed(seed)
             drawn = (torch.rand(self.batch_size, generator=generator) < 0.5).numpy()
             flips = np.flatnonzero(drawn[self.shard])
             images[flips] = images[flips, :, :, ::-1]  # numpy: ~4x faster than torch on uint8

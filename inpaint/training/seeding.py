@@ -7,17 +7,39 @@ Training randomness comes from two places:
   the global generators of python, numpy and torch (CPU and CUDA): their
   states go into every checkpoint (``capture_rng``) and come back on resume
   (``restore_rng``), so a resumed run draws exactly what an uninterrupted one would.
+
+Every derived stream is named in :class:`Stream`, one table, so no two computations draw
+from the same ``derive_seed(seed, stream, ...)`` keys (a test checks the numbers are
+distinct). A stream's number fixes its draws: renumbering one changes results.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import random
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import torch
+
+
+@enum.unique
+class Stream(enum.IntEnum):
+    """The first ``derive_seed`` key after the run's seed, per random stream."""
+
+    SAMPLER_PERMUTATION = 1  # inpaint.training.sampler: the per-epoch image order
+    SAMPLER_FLIP = 2  # inpaint.training.sampler: the per-step horizontal flips
+    GLCIC_MASKS = 5  # glcic: the training masks of a step
+    GLCIC_SAMPLE_MASKS = 6  # glcic: the masks of the sample grids
+    PCONV_MASKS = 7  # pconv: the mask pool (no step key), a step's masks, the sample grids
+    CONTEXT_ENCODER_MASKS = 11  # context_encoder: the training masks of a step
+    CONTEXT_ENCODER_SAMPLE_MASKS = 12  # context_encoder: the masks of the sample grids
+    # inpaint.training.distributed: the seed of rank r > 0 in a data-parallel run (rank 0
+    # keeps the run's seed). It was 7 (pconv's masks) until the streams were tabled here;
+    # a one-process run never draws it, so moving it changed no single-process result.
+    RANK = 13
 
 
 def derive_seed(*keys: int) -> int:

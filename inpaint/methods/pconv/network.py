@@ -7,9 +7,14 @@ the updated mask is 1 where the window saw any known pixel (M = 1 keeps, 0 is a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from inpaint.errors import InpaintError
 
 KERNELS = (7, 5, 5, 3, 3, 3, 3, 3)  # encoder kernel sizes of the paper's 8 levels
 WIDTH_FACTORS = (1, 2, 4, 8, 8, 8, 8, 8)  # x base channels (paper: base 64)
@@ -155,3 +160,13 @@ class PConvUNet(nn.Module):
             h, m = block(torch.cat([h, skip], 1), m)
         return h
 
+
+def build_unet(hp: Mapping[str, Any], channels: int, size: int, partial: bool) -> PConvUNet:
+    """The U-Net of a method's hyper-parameters (depth from the image size unless set)."""
+    try:
+        depth = hp["depth"] or (len(hp["kernels"]) if hp["kernels"] else unet_depth(size))
+        if size % 2 ** depth:
+            raise ValueError(f"image size {size} is not divisible by 2^depth = {2 ** depth}")
+        return PConvUNet(channels, depth, hp["base_channels"], partial, hp["kernels"])
+    except ValueError as exc:
+        raise InpaintError(f"pconv U-Net (depth/kernels): {exc}") from None

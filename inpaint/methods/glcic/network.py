@@ -22,7 +22,8 @@ are concatenated and a linear layer gives one real/fake logit.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -151,3 +152,8 @@ class Discriminator(nn.Module):
     def forward(self, image: torch.Tensor, patch: torch.Tensor) -> torch.Tensor:
         features = torch.cat([self.global_branch(image), self.local_branch(patch)], 1)
         return self.head(features).squeeze(1)
+
+
+def build_net(hp: Mapping[str, Any], channels: int, mean=None) -> CompletionNet:
+    """The completion network of a method's hyper-parameters (width, downsamples, dilations)."""
+    return CompletionNet(channels, hp["width"], hp["downsamples"], hp["dilations"], mean)

@@ -32,7 +32,7 @@ from inpaint.training import (
 )
 from inpaint.training.distributed import World
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIZE = 8
 
 

@@ -21,85 +21,44 @@ trained with the same loss and schedule.
 Architecture knobs: ``base_channels`` (paper 64), ``depth`` (default from the image
 size: 32 px -> 5 levels, 512 px -> the paper's 8), ``kernels`` (encoder kernel sizes,
 default the paper's 7, 5, 5, 3, ...). Training masks: ``train_masks``, a mixture of the
-evaluation's mask kinds (inpaint.mask_mixture: a list of ``{kind, weight, <parameters>}``;
+evaluation's mask kinds (inpaint.masks.mixture: a list of ``{kind, weight, <parameters>}``;
 default every evaluation kind of the embedded config, center, box, irregular and pixels,
 equally weighted; the paper's: irregular strokes, ``[{kind: irregular}]``), drawn
 once as a pool of ``mask_pool`` masks and reused with random flips, transposes and
 circular shifts (center masks are not shifted; 0: fresh masks every step; the stroke
 generator is slow on a CPU).
 
-Torch is imported inside fit/load/predict (``inpaint.methods.pconv_system``).
+Layout: ``network`` (the U-Net), ``system`` (losses, optimiser, masks, fine-tuning),
+``recipe`` (loss terms, schedule and VGG16 weights, torch-free). Torch is imported inside
+the LearnedMethod hooks only.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+import sys
 from typing import ClassVar
 
 import numpy as np
 
 from inpaint.errors import InpaintError
-from inpaint.mask_mixture import DEFAULT_MIXTURE, check_mixture
-from inpaint.methods.base import InpaintMethod
+from inpaint.methods.learned import LearnedMethod
+from inpaint.methods.pconv.recipe import (  # noqa: F401  (public API of the method)
+    FINETUNE_SHARE,
+    PAPER_LOSS,
+    VGG_TERMS,
+    loss_weights,
+    training_record,
+    vgg16_weights_status,
+    wants_vgg,
+)
 from inpaint.methods.registry import register_method
-
-NO_FLIP_KINDS = ("fonts", "chars74k")  # mirrored characters are other (or no) characters
-FINETUNE_SHARE = 1 / 3  # default fine-tuning phase: the last third of the steps
-# The paper's loss terms and weights (Liu et al. 2018, eq. 7); model.json records both these
-# and the terms a run trained with (inpaint.loss_notes footnotes rows that lack some).
-PAPER_LOSS = {"valid": 1.0, "hole": 6.0, "perc": 0.05, "style_out": 120.0,
-              "style_comp": 120.0, "tv": 0.1}
-VGG_TERMS = ("perc", "style_out", "style_comp")
-
-
-def finetune_steps(value: int | None, steps: int) -> int:
-    """Steps of the fine-tuning phase: ``value``, or :data:`FINETUNE_SHARE` of ``steps``."""
-    return int(steps * FINETUNE_SHARE) if value is None else value
-
-
-def loss_weights(params: dict) -> dict[str, float]:
-    """Weight of every paper loss term in a method's hyper-parameters (0: not trained)."""
-    return {"valid": params["w_valid"], "hole": params["w_hole"], "perc": params["w_perc"],
-            "style_out": params["w_style"], "style_comp": params["w_style"],
-            "tv": params["w_tv"]}
-
-
-def wants_vgg(params: dict) -> bool:
-    """Whether the perceptual or style terms are asked for (and so VGG16 weights needed)."""
-    return bool(params["perceptual"]) and any(loss_weights(params)[t] for t in VGG_TERMS)
-
-
-def vgg16_weights_status(path: str | None, enabled: bool = True) -> tuple[Path | None, str]:
-    """(weight file or None, "on: ..." / "off: <reason>") for the perceptual and style losses.
-
-    An explicit ``path`` must exist; otherwise torchvision's cache, then the converted
-    resources/pretrained/vgg16_imagenet.pt (inpaint.pretrained.imagenet.resolve_path),
-    without importing torch.
-    """
-    from inpaint.pretrained.imagenet import resolve_path
-
-    if not enabled:
-        return None, ("off: disabled in the config (perceptual: false or w_perc = "
-                      "w_style = 0)")
-    if path is not None:
-        file = Path(path).expanduser()
-        if not file.is_file():
-            raise InpaintError(f"vgg16_weights: no such file {file}")
-        return file, f"on: VGG16 ImageNet weights {file}"
-    file = resolve_path("vgg16")
-    if file.is_file():
-        return file, f"on: VGG16 ImageNet weights {file}"
-    return None, (f"off: no VGG16 ImageNet weights (neither vgg16_weights in the config nor "
-                  f"{file}; make it with `inpaint fetch-weights imagenet`); trained without "
-                  f"L_perc and L_style")
 
 
 @register_method("pconv")
-class PConv(InpaintMethod):
+class PConv(LearnedMethod):
     """Partial-convolution U-Net (Liu et al. 2018), irregular holes, no post-processing."""
 
-    learned = True
     partial: ClassVar[bool] = True
     architecture_keys: ClassVar[tuple[str, ...]] = ("base_channels", "depth", "kernels")
 
@@ -112,8 +71,7 @@ class PConv(InpaintMethod):
                  w_style: float = 120.0, perceptual: bool = True,
                  vgg16_weights: str | None = None, train_masks: list[dict] | None = None,
                  mask_pool: int = 2048) -> None:
-        train_masks = check_mixture(f"methods.{self.name}.train_masks",
-                                    DEFAULT_MIXTURE if train_masks is None else train_masks)
+        train_masks = self.train_mask_mixture(train_masks)
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip,
@@ -140,7 +98,7 @@ class PConv(InpaintMethod):
                                f"every step), got {mask_pool!r}")
         if lr <= 0 or finetune_lr <= 0:
             raise InpaintError(f"{key}: lr and finetune_lr must be positive")
-        self._model = None
+        self.perceptual: tuple | None = None  # (VGG16 weight file or None, status) of a fit
 
     @classmethod
     def pretrained_inputs(cls, params: dict) -> list[str]:
@@ -150,20 +108,62 @@ class PConv(InpaintMethod):
         hp = cls(**params).params
         return [str(resolve_path("vgg16", hp["vgg16_weights"]))] if wants_vgg(hp) else []
 
-    def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
-        from inpaint.methods.pconv_system import fit_pconv
+    # ---- training ---------------------------------------------------------------------------
+    def check_data(self, info, data_dir: str | os.PathLike) -> None:
+        """Resolve the VGG16 weights of the perceptual and style terms (or say on stderr
+        that this run trains without them)."""
+        self.perceptual = vgg16_weights_status(self.params["vgg16_weights"],
+                                               wants_vgg(self.params))
+        if self.perceptual[0] is None:
+            print(f"{self.name}: perceptual and style losses {self.perceptual[1]}",
+                  file=sys.stderr, flush=True)
 
-        fit_pconv(self, data_dir, model_dir, engine)
+    def make_system(self, runtime, hp, info, config):
+        from inpaint.methods.pconv.system import PConvSystem
 
-    def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
-        from inpaint.methods.pconv_system import load_pconv
+        vgg_path, status = self.perceptual
+        return PConvSystem(runtime, channels=info.channels, size=info.size,
+                           partial=self.partial, hp=hp, steps=config.steps, fill=info.mean,
+                           vgg_path=vgg_path, perceptual_status=status)
 
-        self._model = load_pconv(self, model_dir, device)
+    def sample_images(self, data_dir: str | os.PathLike, images: np.ndarray, config):
+        """The first validation images (training images when there is no validation split)."""
+        from inpaint.data.store import load_split
 
-    def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
-        if self._model is None:
-            raise InpaintError(f"method {self.name!r}: load() a trained model before predicting")
-        return self._model.predict(images, known)
+        _, val = load_split(data_dir, "val")
+        return (val if len(val) else images)[:config.n_samples]
+
+    def after_training(self, model_dir: str | os.PathLike, info, config) -> None:
+        """Add the loss terms and schedule trained (:func:`training_record`) to model.json."""
+        import json
+        from pathlib import Path
+
+        from inpaint.io import read_json, write_text
+        from inpaint.training import MODEL_JSON
+        from inpaint.training.distributed import current
+
+        if not current().main:
+            return
+        path = Path(model_dir) / MODEL_JSON
+        record = read_json(path, "model record")
+        record.update(training_record(self.params, config.steps, *self.perceptual))
+        write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+    # ---- completion -------------------------------------------------------------------------
+    def build_networks(self, hp, size: int, channels: int) -> dict:
+        from inpaint.methods.pconv.network import build_unet
+
+        return {"unet": build_unet(hp, channels, size, self.partial)}
+
+    def to_device(self, net, device):
+        import torch
+
+        return net.to(device, memory_format=torch.channels_last)
+
+    def forward(self, x, known):
+        import torch
+
+        return self.networks["unet"](x.contiguous(memory_format=torch.channels_last), known)
 
 
 @register_method("pconv_plainconv")

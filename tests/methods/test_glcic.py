@@ -12,10 +12,9 @@ import pytest
 import torch
 from torch import nn
 
-from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.masks import box_mask, irregular_mask, pixels_mask
-from inpaint.methods import complete_batch, get_method, get_method_class
+from inpaint.methods import LearnedMethod, complete_batch, get_method, get_method_class
 from inpaint.methods.glcic import (
     AUTHORS_BAND,
     band_width,
@@ -27,8 +26,8 @@ from inpaint.methods.glcic import (
     postprocess,
     postprocess_record,
 )
-from inpaint.methods.glcic_system import GLCICSystem, crop
-from inpaint.networks.glcic import CompletionNet, Discriminator, receptive_field
+from inpaint.methods.glcic.network import CompletionNet, Discriminator, receptive_field
+from inpaint.methods.glcic.system import GLCICSystem, crop
 from inpaint.training import TrainConfig, load_checkpoint, train
 
 SIZE = 16
@@ -38,20 +37,14 @@ TINY = {"width": 4, "d_width": 4, "batch_size": 4, "log_every": 1, "sample_every
 
 
 
-def smooth_images(n: int, channels: int, size: int = SIZE, seed: int = 0) -> np.ndarray:
-    low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
-    high = nn.functional.interpolate(low, size=(size, size), mode="bilinear", align_corners=True)
-    return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+@pytest.fixture
+def make_dataset(smooth_images, tiny_dataset):
+    def make(path, kind: str = "faces", channels: int = 3):
+        images = smooth_images(40, channels)
+        return tiny_dataset(path, {"train": images[:24], "val": images[24:32],
+                                   "test": images[32:]}, kind=kind)
 
-
-def make_dataset(path, kind: str = "faces", channels: int = 3):
-    images = smooth_images(40, channels)
-    splits = {name: Split([f"{name}{i}" for i in range(len(part))], part,
-                          ["synthetic"] * len(part))
-              for name, part in (("train", images[:24]), ("val", images[24:32]),
-                                 ("test", images[32:]))}
-    save_dataset(path, DatasetInfo("tiny", kind, "tiny", SIZE, channels), splits)
-    return path
+    return make
 
 
 def _linear(module: nn.Module) -> None:
@@ -158,7 +151,7 @@ def _stop_at(step):
     return callback
 
 
-def test_resume_mid_phase_is_exact(tmp_path):
+def test_resume_mid_phase_is_exact(tmp_path, smooth_images):
     images = smooth_images(24, 3)
     hp = {"width": 4, "d_width": 4, "downsamples": 2, "dilations": [2, 4, 8, 16], "alpha": 4e-4,
           "completion_steps": 4, "discriminator_steps": 3, "optimizer": "adam", "lr": 1e-3,
@@ -194,7 +187,7 @@ def test_resume_mid_phase_is_exact(tmp_path):
     assert strip[0] == strip[1]
 
 
-def test_tiny_train_and_complete(tmp_path):
+def test_tiny_train_and_complete(tmp_path, smooth_images, make_dataset):
     data = make_dataset(tmp_path / "data", kind="fonts", channels=1)
     model = tmp_path / "model"
     get_method("glcic", steps=6, **TINY).fit(data, model, seed=0, device="cpu", threads=1,
@@ -242,7 +235,7 @@ def test_parameters_are_checked():
     assert get_method("glcic", optimizer="adadelta").lr_value() == 1.0
 
 
-def test_postprocess_blends_and_keeps_known_pixels():
+def test_postprocess_blends_and_keeps_known_pixels(smooth_images):
     images = smooth_images(3, 3).astype(np.float32) / 255 * 0.8
     known = np.stack([_hole(4, 4, 8, 8), _hole(0, 0, 6, 16), np.ones((SIZE, SIZE), bool)])
     hole = ~known
@@ -290,7 +283,7 @@ def test_band_is_seamless_clones_erosion_scaled_with_the_image():
 MAX_CLASSICAL_PIXELS_32 = 0.0
 
 
-def test_default_band_leaves_pixel_holes_to_the_network():
+def test_default_band_leaves_pixel_holes_to_the_network(monkeypatch, smooth_images):
     rng = np.random.default_rng(0)
     known = np.stack([pixels_mask(rng, 32, p=0.8) for _ in range(4)])
     hole = ~known
@@ -299,19 +292,11 @@ def test_default_band_leaves_pixel_holes_to_the_network():
     assert (classical_fraction(known) <= MAX_CLASSICAL_PIXELS_32).all()
     # behaviour, through the method with its default parameters: a hole pixel whose
     # completion does not move when the network output moves came from the classical fill
-    method = get_method("glcic")
-
-    class Net:
-        def __init__(self, out):
-            self.out = out
-
-        def predict(self, images, known):
-            return self.out
-
     outs = []
     for shift in (0.0, 0.1):
-        method._model = Net(raw + shift * rng.choice([-1.0, 1.0], raw.shape).astype(np.float32))
-        outs.append(method.predict(images, known))
+        output = raw + shift * rng.choice([-1.0, 1.0], raw.shape).astype(np.float32)
+        monkeypatch.setattr(LearnedMethod, "predict", lambda self, x, k, out=output: out)
+        outs.append(get_method("glcic").predict(images, known))
     moved = np.abs(outs[1] - outs[0]).max(-1) > 1e-4
     unmoved = (hole & ~moved).reshape(4, -1).sum(1) / hole.reshape(4, -1).sum(1)
     assert (unmoved <= MAX_CLASSICAL_PIXELS_32 + 0.01).all(), unmoved

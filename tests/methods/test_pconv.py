@@ -13,11 +13,10 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.methods import complete_batch, get_method
 from inpaint.methods.pconv import PAPER_LOSS
-from inpaint.networks.pconv import PartialConv2d, PConvUNet, unet_depth
+from inpaint.methods.pconv.network import PartialConv2d, PConvUNet, unet_depth
 from inpaint.pretrained.imagenet import torchvision_cache_path
 
 SIZE = 16
@@ -134,7 +133,7 @@ def test_pconv_ignores_hole_pixel_values():
 
 
 def test_losses_and_tv_region():
-    from inpaint.methods.pconv_system import pconv_losses, tv_loss
+    from inpaint.methods.pconv.system import pconv_losses, tv_loss
 
     gt = torch.rand(2, 1, 8, 8)
     known = torch.ones(2, 1, 8, 8)
@@ -154,7 +153,7 @@ def test_losses_and_tv_region():
 
 def test_tv_by_hand():
     """L_tv over the 1-px dilation P of a one-pixel hole: pairs with both pixels in P."""
-    from inpaint.methods.pconv_system import tv_loss
+    from inpaint.methods.pconv.system import tv_loss
 
     comp = torch.arange(25, dtype=torch.float64).reshape(1, 1, 5, 5) ** 1.5
     hole = torch.zeros(1, 1, 5, 5, dtype=torch.float64)
@@ -177,7 +176,7 @@ def _gram_by_hand(f: np.ndarray) -> np.ndarray:
 def test_perceptual_and_style_by_hand():
     """L_perc and L_style_{out,comp} from given features against loops over the paper's
     sums: size-averaged L1 of features (C H W) and of K_p-normalised Gram matrices (C^2)."""
-    from inpaint.methods.pconv_system import feature_losses, gram
+    from inpaint.methods.pconv.system import feature_losses, gram
 
     rng = np.random.default_rng(0)
     b, shapes = 2, [(3, 4, 4), (5, 2, 3)]
@@ -216,7 +215,7 @@ def stand_in_vgg():
 def test_vgg_terms_match_separate_passes_and_reach_the_unet(channels):
     """The two-pass computation ([out; comp] with gradients, gt without) equals three
     separate passes, and its gradient reaches the output but not the ground truth."""
-    from inpaint.methods.pconv_system import feature_losses, pconv_losses
+    from inpaint.methods.pconv.system import feature_losses, pconv_losses
 
     vgg = stand_in_vgg()
     gt = torch.rand(2, channels, 16, 16)
@@ -238,24 +237,18 @@ def test_vgg_terms_match_separate_passes_and_reach_the_unet(channels):
     assert all(p.grad is None for p in vgg.parameters())
 
 
-def _smooth(n: int, channels: int, seed: int) -> np.ndarray:
-    low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
-    high = F.interpolate(low, size=(SIZE, SIZE), mode="bilinear", align_corners=True)
-    return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
+@pytest.fixture
+def make_dataset(smooth_images, tiny_dataset):
+    def make(root: Path, kind: str = "faces", channels: int = 3) -> Path:
+        splits = {name: smooth_images(n, channels, SIZE, seed)
+                  for seed, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)])}
+        return tiny_dataset(root / "data", splits, kind=kind)
 
-
-def make_dataset(root: Path, kind: str = "faces", channels: int = 3) -> Path:
-    splits = {}
-    for i, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)]):
-        ids = [f"{name}{j:02d}" for j in range(n)]
-        splits[name] = Split(ids, _smooth(n, channels, i), ["toy"] * n)
-    info = DatasetInfo(name="toy", kind=kind, label="toy", size=SIZE, channels=channels)
-    save_dataset(root / "data", info, splits)
-    return root / "data"
+    return make
 
 
 @pytest.mark.parametrize("name", ["pconv", "pconv_plainconv"])
-def test_tiny_train_then_complete(tmp_path, name, capfd):
+def test_tiny_train_then_complete(tmp_path, name, capfd, smooth_images, make_dataset):
     data = make_dataset(tmp_path)
     method = get_method(name, **TINY)
     method.fit(data, tmp_path / "model", seed=0, device="cpu", threads=1)
@@ -274,7 +267,7 @@ def test_tiny_train_then_complete(tmp_path, name, capfd):
 
     loaded = get_method(name, **TINY)
     loaded.load(tmp_path / "model", device="cpu")
-    images = _smooth(3, 3, 9)
+    images = smooth_images(3, 3, SIZE, 9)
     known = np.ones((3, SIZE, SIZE), dtype=bool)
     known[:, 4:10, 3:12] = False
     done = complete_batch(loaded, images, known)
@@ -287,7 +280,7 @@ def test_tiny_train_then_complete(tmp_path, name, capfd):
         other.load(tmp_path / "model", device="cpu")
 
 
-def test_resume_is_exact_and_characters_never_flip(tmp_path):
+def test_resume_is_exact_and_characters_never_flip(tmp_path, make_dataset):
     data = make_dataset(tmp_path, kind="fonts", channels=1)
     tiny = {**TINY, "mask_pool": 0}  # fresh training masks every step (the pool is seeded)
     get_method("pconv", **tiny).fit(data, tmp_path / "a", seed=3, device="cpu", threads=1)
@@ -300,8 +293,8 @@ def test_resume_is_exact_and_characters_never_flip(tmp_path):
     assert json.loads((tmp_path / "a" / "model.json").read_text())["flip"] is False
 
 
-def test_finetune_freezes_encoder_batch_norm():
-    from inpaint.methods.pconv_system import PConvSystem
+def test_finetune_freezes_encoder_batch_norm(smooth_images):
+    from inpaint.methods.pconv.system import PConvSystem
     from inpaint.training import make_runtime
 
     hp = dict(get_method("pconv", steps=4, finetune_steps=2, base_channels=4,
@@ -312,7 +305,7 @@ def test_finetune_freezes_encoder_batch_norm():
     holes = system.masks(32, 5).eq(0).sum((1, 2, 3))  # pool masks moved around, not resized
     assert set(holes.tolist()) <= set((~system.pool).sum((1, 2)).tolist())
     assert not torch.equal(system.masks(4, 1), system.masks(4, 2))
-    batch = torch.from_numpy(_smooth(4, 1, 0)).permute(0, 3, 1, 2).float() / 255
+    batch = torch.from_numpy(smooth_images(4, 1, SIZE, 0)).permute(0, 3, 1, 2).float() / 255
     system.train_step(batch, 1)
     norms = system.net.encoder_norms()
     before = [{k: v.clone() for k, v in n.state_dict().items()} for n in norms]
@@ -333,10 +326,10 @@ def test_finetune_freezes_encoder_batch_norm():
     assert [default.phase(s) for s in range(1, 10)] == ["train"] * 6 + ["finetune"] * 3
 
 
-def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
+def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch, make_dataset):
     """A run killed after a checkpoint inside the fine-tuning phase resumes there (low lr,
     frozen encoder batch norm) and ends bit-identical to an uninterrupted run."""
-    import inpaint.methods.pconv_system as system
+    import inpaint.training as training
 
     data = make_dataset(tmp_path)
     tiny = {**TINY, "steps": 6, "finetune_steps": 3, "mask_pool": 0}  # fine-tunes steps 4-6
@@ -349,14 +342,14 @@ def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
         if step == 5:
             raise Killed
 
-    real_train = system.train
-    monkeypatch.setattr(system, "train",
+    real_train = training.train
+    monkeypatch.setattr(training, "train",
                         lambda *a, **k: real_train(*a, **k, callback=stop_at_5))
     with pytest.raises(Killed):
         get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=1, device="cpu", threads=1)
     ckpt = torch.load(tmp_path / "b" / "last.pt", weights_only=True)
     assert (ckpt["meta"]["step"], ckpt["meta"]["phase"]) == (4, "finetune")
-    monkeypatch.setattr(system, "train", real_train)
+    monkeypatch.setattr(training, "train", real_train)
     get_method("pconv", **tiny).fit(data, tmp_path / "b", seed=1, device="cpu", threads=1)
     a = torch.load(tmp_path / "a" / "last.pt", weights_only=True)["modules"]["unet"]
     b = torch.load(tmp_path / "b" / "last.pt", weights_only=True)["modules"]["unet"]
@@ -369,7 +362,7 @@ def test_resume_inside_finetuning_is_exact(tmp_path, monkeypatch):
                                   "encoder_batch_norm": "frozen"}
 
 
-def test_vgg_weight_file_turns_on_perceptual_and_style(tmp_path, monkeypatch):
+def test_vgg_weight_file_turns_on_perceptual_and_style(tmp_path, monkeypatch, make_dataset):
     from torchvision.models import vgg16
 
     torch.manual_seed(0)  # randomly initialised VGG16: checks the code path only, not quality
@@ -406,7 +399,7 @@ def test_pretrained_inputs_name_the_vgg_file(tmp_path):
     assert get_method("telea").pretrained_inputs({}) == []
 
 
-def test_bad_settings_are_errors(tmp_path):
+def test_bad_settings_are_errors(tmp_path, make_dataset):
     with pytest.raises(TypeError, match="kernel"):
         get_method("pconv", kernel=3)
     with pytest.raises(InpaintError, match="finetune_steps"):
@@ -422,7 +415,7 @@ def test_bad_settings_are_errors(tmp_path):
 
 
 def test_kernels_and_depth_settings():
-    from inpaint.methods.pconv_system import build_unet
+    from inpaint.methods.pconv.network import build_unet
 
     hp = {"depth": None, "kernels": [3, 3, 3], "base_channels": 4}
     net = build_unet(hp, 1, SIZE, True)

@@ -1,10 +1,8 @@
-"""Training system, losses, fit and inference of pconv / pconv_plainconv (imports torch)."""
+"""pconv's training system: the paper's losses, Adam, the training masks and the fine-tuning
+phase (imports torch)."""
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,37 +10,13 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
-from inpaint.io import read_json, sha256_file, write_text
-from inpaint.methods.pconv import (
-    NO_FLIP_KINDS,
-    PAPER_LOSS,
-    VGG_TERMS,
-    PConv,
-    finetune_steps,
-    loss_weights,
-    vgg16_weights_status,
-    wants_vgg,
-)
-from inpaint.networks.pconv import PConvUNet, unet_depth
+from inpaint.methods.pconv.network import build_unet
+from inpaint.methods.pconv.recipe import VGG_TERMS, finetune_steps, loss_weights
 from inpaint.pretrained.vgg import VGG16Features, load_vgg16_features
-from inpaint.training import (
-    LAST_CHECKPOINT,
-    MODEL_JSON,
-    Runtime,
-    TrainConfig,
-    TrainingSystem,
-    derive_seed,
-    load_checkpoint,
-    resolve_device,
-    train,
-)
-from inpaint.training.checkpoint import load_modules
+from inpaint.training import Runtime, TrainingSystem, derive_seed
 from inpaint.training.masks import draw_mixture, mixture_masks, to_tensor
-
-_MASK_STREAM = 7  # derive_seed(seed, _MASK_STREAM, step): the training masks of a step
-_ENGINE_KEYS = ("steps", "batch_size", "checkpoint_every", "sample_every", "log_every", "flip")
+from inpaint.training.seeding import Stream
 
 
 def tv_loss(comp: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
@@ -97,7 +71,7 @@ def pconv_losses(out: torch.Tensor, gt: torch.Tensor, known: torch.Tensor,
                  ) -> dict[str, torch.Tensor]:
     """The paper's loss terms and their weighted sum ``loss`` (all images in [0, 1]).
 
-    ``weights``: term -> weight (:data:`inpaint.methods.pconv.PAPER_LOSS` are the paper's);
+    ``weights``: term -> weight (:data:`inpaint.methods.pconv.recipe.PAPER_LOSS` are the paper's);
     terms missing from it or weighted 0 are left out of ``loss``. With ``vgg`` the
     perceptual and style terms are computed too.
     """
@@ -113,23 +87,6 @@ def pconv_losses(out: torch.Tensor, gt: torch.Tensor, known: torch.Tensor,
     terms["loss"] = sum(weights[name] * value for name, value in terms.items()
                         if weights.get(name))
     return terms
-
-
-def trained_terms(weights: dict[str, float], vgg_on: bool) -> dict[str, float]:
-    """The loss terms a run trains with, and their weights."""
-    return {name: float(w) for name, w in weights.items()
-            if w and (vgg_on or name not in VGG_TERMS)}
-
-
-def build_unet(hp: dict[str, Any], channels: int, size: int, partial: bool) -> PConvUNet:
-    """The U-Net of a method's hyper-parameters (depth from the image size unless set)."""
-    try:
-        depth = hp["depth"] or (len(hp["kernels"]) if hp["kernels"] else unet_depth(size))
-        if size % 2 ** depth:
-            raise ValueError(f"image size {size} is not divisible by 2^depth = {2 ** depth}")
-        return PConvUNet(channels, depth, hp["base_channels"], partial, hp["kernels"])
-    except ValueError as exc:
-        raise InpaintError(f"pconv U-Net (depth/kernels): {exc}") from None
 
 
 class PConvSystem(TrainingSystem):
@@ -159,7 +116,7 @@ class PConvSystem(TrainingSystem):
         self.perceptual_status = perceptual_status
         self.pool = None  # training masks drawn once (mask_pool of them), reused transformed
         if hp["mask_pool"]:
-            rng = np.random.default_rng(derive_seed(runtime.seed, _MASK_STREAM))
+            rng = np.random.default_rng(derive_seed(runtime.seed, Stream.PCONV_MASKS))
             self.pool, blocks = draw_mixture(rng, hp["mask_pool"], size, hp["train_masks"])
             self.pool_shifts = np.array([hp["train_masks"][b]["kind"] != "center"
                                          for b in blocks])  # a center mask stays centred
@@ -193,7 +150,7 @@ class PConvSystem(TrainingSystem):
         opt = self.optimizers["adam"]
         for group in opt.param_groups:
             group["lr"] = self.hp["finetune_lr"] if finetune else self.hp["lr"]
-        known = self.masks(len(batch), derive_seed(self.runtime.seed, _MASK_STREAM, step))
+        known = self.masks(len(batch), derive_seed(self.runtime.seed, Stream.PCONV_MASKS, step))
         batch = batch.contiguous(memory_format=torch.channels_last)
         with self.runtime.autocast():
             out = self.net(batch, known)
@@ -204,7 +161,7 @@ class PConvSystem(TrainingSystem):
         return {name: value.item() for name, value in terms.items()}
 
     def sample(self, batch: torch.Tensor) -> torch.Tensor:
-        known = self.masks(len(batch), derive_seed(self.runtime.seed, _MASK_STREAM, 0))
+        known = self.masks(len(batch), derive_seed(self.runtime.seed, Stream.PCONV_MASKS, 0))
         out = self.net(batch, known).float()
         corrupted = batch * known + (1 - known)  # holes shown white
         return torch.cat([batch, corrupted, out, known * batch + (1 - known) * out])
@@ -219,102 +176,3 @@ class PConvSystem(TrainingSystem):
                 f"the checkpoint was trained with perceptual_loss {saved!r} but this run has "
                 f"{self.perceptual_status!r}: delete the model directory or restore the weights"
             )
-
-
-def fit_pconv(method: PConv, data_dir: str | os.PathLike, model_dir: str | os.PathLike,
-              engine: dict[str, Any]) -> None:
-    """Train ``method`` on the TRAIN split of ``data_dir`` into ``model_dir``."""
-    info = load_info(data_dir)
-    _, images = load_split(data_dir, "train")
-    _, val = load_split(data_dir, "val")
-    if len(images) == 0:
-        raise InpaintError(f"{method.name}: the train split of {data_dir} is empty")
-    params = dict(method.params)
-    params["flip"] = bool(params["flip"]) and info.kind not in NO_FLIP_KINDS
-    vgg_path, status = vgg16_weights_status(params["vgg16_weights"], wants_vgg(params))
-    if vgg_path is None:
-        print(f"{method.name}: perceptual and style losses {status}", file=sys.stderr, flush=True)
-    config = TrainConfig.from_params(method.name, params, **engine)
-    hp = {k: v for k, v in params.items() if k not in _ENGINE_KEYS}
-
-    def build(rt: Runtime) -> PConvSystem:
-        return PConvSystem(rt, channels=info.channels, size=info.size, partial=method.partial,
-                           hp=hp, steps=config.steps, fill=info.mean, vgg_path=vgg_path,
-                           perceptual_status=status)
-
-    train(build, images, model_dir, config,
-          sample_images=(val if len(val) else images)[:config.n_samples])
-    path = Path(model_dir) / MODEL_JSON
-    record = read_json(path, "model record")
-    record.update(training_record(params, config.steps, vgg_path, status))
-    write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
-
-
-def training_record(params: dict[str, Any], steps: int, vgg_path: Path | None,
-                    status: str) -> dict[str, Any]:
-    """What model.json says about the loss and schedule trained, beside the paper's."""
-    ft = finetune_steps(params["finetune_steps"], steps)
-    vgg = None
-    if vgg_path is not None:
-        provenance = vgg_path.with_suffix(".json")
-        vgg = {"file": str(vgg_path), "sha256": sha256_file(vgg_path),
-               "provenance": (read_json(provenance, "VGG16 provenance")
-                              if provenance.is_file() else None)}
-    weights = loss_weights(params)
-    reasons = [f"perceptual and style losses {status}"] if vgg_path is None else []
-    zeroed = [term for term, weight in weights.items() if not weight]
-    if zeroed:
-        reasons.append(f"weight 0 in the config: {', '.join(zeroed)}")
-    return {
-        "perceptual_loss": status,
-        "loss_terms": trained_terms(weights, vgg_path is not None),
-        "paper_loss_terms": dict(PAPER_LOSS),
-        "loss_terms_reason": "; ".join(reasons) or None,
-        "vgg16": vgg,
-        "finetune": {"steps": ft, "first_step": steps - ft + 1 if ft else None,
-                     "lr": params["finetune_lr"], "lr_before": params["lr"],
-                     "encoder_batch_norm": "frozen"},
-    }
-
-
-class PConvModel:
-    """A trained U-Net ready to complete batches of one image size and channel count."""
-
-    def __init__(self, net: PConvUNet, size: tuple[int, int], channels: int,
-                 device: torch.device) -> None:
-        self.net, self.size, self.channels, self.device = net.eval(), size, channels, device
-
-    def predict(self, images: np.ndarray, known: np.ndarray, chunk: int = 256) -> np.ndarray:
-        if tuple(images.shape[1:3]) != self.size or images.shape[3] != self.channels:
-            raise InpaintError(
-                f"the model was trained on {self.size[0]}x{self.size[1]}x{self.channels} "
-                f"images, got {images.shape[1]}x{images.shape[2]}x{images.shape[3]}"
-            )
-        out = np.empty_like(images, dtype=np.float32)
-        with torch.no_grad():
-            for s in range(0, len(images), chunk):
-                x = torch.from_numpy(np.ascontiguousarray(
-                    images[s:s + chunk].transpose(0, 3, 1, 2), dtype=np.float32)).to(self.device)
-                x = x.contiguous(memory_format=torch.channels_last)
-                m = to_tensor(known[s:s + chunk], self.device)
-                y = self.net(x, m).float().cpu().numpy()
-                out[s:s + chunk] = y.transpose(0, 2, 3, 1)
-        return out
-
-
-def load_pconv(method: PConv, model_dir: str | os.PathLike, device: str) -> PConvModel:
-    """Build the U-Net recorded in model.json (its hyper-parameters, not the config's:
-    a config that changed an architecture key is an error) and load its weights."""
-    from inpaint.methods.model_record import trained_architecture
-
-    record = trained_architecture(model_dir, method, method.architecture_keys)
-    size, channels = tuple(record["image_size"]), int(record["channels"])
-    path = Path(model_dir) / LAST_CHECKPOINT
-    ckpt = load_checkpoint(path, expected={"method": method.name, "image_size": list(size),
-                                           "channels": channels,
-                                           "config_hash": record["config_hash"]})
-    net = build_unet(record["hparams"], channels, size[0], method.partial)
-    load_modules(path, {"unet": net}, {n: s for n, s in ckpt["modules"].items() if n == "unet"})
-    torch_device = resolve_device(device)
-    net = net.to(torch_device, memory_format=torch.channels_last)
-    return PConvModel(net, size, channels, torch_device)

@@ -36,15 +36,6 @@ from inpaint.training.seeding import capture_rng, restore_rng
 SIZE = 16
 
 
-
-
-def smooth_images(n: int = 24, channels: int = 1, size: int = SIZE, seed: int = 0) -> np.ndarray:
-    """Smooth random uint8 images (N, H, W, C): holes are predictable from their context."""
-    low = torch.from_numpy(np.random.default_rng(seed).random((n, channels, 4, 4)))
-    high = F.interpolate(low, size=(size, size), mode="bilinear", align_corners=True)
-    return np.round(high.permute(0, 2, 3, 1).numpy() * 255).astype(np.uint8)
-
-
 def random_holes(batch: torch.Tensor, side: int) -> torch.Tensor:
     """Known-pixel masks (B, 1, H, W) with one random side x side hole each (global torch RNG)."""
     n, _, h, w = batch.shape
@@ -193,16 +184,16 @@ def assert_same_state(a, b) -> None:
         assert a == b
 
 
-def test_tiny_model_learns_to_fill_holes(tmp_path):
-    result = train(FillSystem, smooth_images(), tmp_path, config(steps=60, log_every=1))
+def test_tiny_model_learns_to_fill_holes(tmp_path, smooth_images):
+    result = train(FillSystem, smooth_images(24, 1), tmp_path, config(steps=60, log_every=1))
     l1 = [float(row["l1"]) for row in read_log(tmp_path / "train_log.csv")]
     assert len(l1) == 60
     assert np.mean(l1[-10:]) < 0.4 * np.mean(l1[:3])
     assert result.losses["l1"] == pytest.approx(l1[-1])
 
 
-def test_resume_gives_identical_weights_and_log(tmp_path):
-    images = smooth_images()
+def test_resume_gives_identical_weights_and_log(tmp_path, smooth_images):
+    images = smooth_images(24, 1)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     train(TinyGAN, images, whole, config())
     with pytest.raises(Interrupted):
@@ -224,16 +215,16 @@ def test_resume_gives_identical_weights_and_log(tmp_path):
     assert log[-1]["d"] != ""
 
 
-def test_sample_grids_do_not_change_training(tmp_path):
-    images = smooth_images()
+def test_sample_grids_do_not_change_training(tmp_path, smooth_images):
+    images = smooth_images(24, 1)
     train(TinyGAN, images, tmp_path / "plain", config(steps=10))
     train(TinyGAN, images, tmp_path / "sampled", config(steps=10, sample_every=3))
     assert_same_state(load_checkpoint(tmp_path / "plain" / "last.pt")["modules"],
                       load_checkpoint(tmp_path / "sampled" / "last.pt")["modules"])
 
 
-def test_outputs_written(tmp_path):
-    train(lambda rt: TinyGAN(rt, channels=3), smooth_images(channels=3), tmp_path,
+def test_outputs_written(tmp_path, smooth_images):
+    train(lambda rt: TinyGAN(rt, channels=3), smooth_images(24, 3), tmp_path,
           config(steps=10, sample_every=4, checkpoint_every=5, keep_checkpoints=True,
                  hparams={"width": 8}))
     grids = sorted(p.name for p in (tmp_path / "samples").iterdir())
@@ -271,8 +262,8 @@ def test_outputs_written(tmp_path):
                       load_checkpoint(tmp_path / "last.pt")["modules"]["generator"])
 
 
-def test_finished_run_is_not_retrained(tmp_path):
-    images = smooth_images()
+def test_finished_run_is_not_retrained(tmp_path, smooth_images):
+    images = smooth_images(24, 1)
     train(FillSystem, images, tmp_path, config(steps=6))
     before = (tmp_path / "last.pt").read_bytes()
     result = train(FillSystem, images, tmp_path, config(steps=6))
@@ -283,7 +274,7 @@ def test_finished_run_is_not_retrained(tmp_path):
         train(FillSystem, images, tmp_path, config(steps=4))
 
 
-def test_failed_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
+def test_failed_save_keeps_previous_checkpoint(tmp_path, monkeypatch, smooth_images):
     real_save, calls = torch.save, []
 
     def flaky_save(obj, path):
@@ -295,7 +286,7 @@ def test_failed_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(checkpoint_module.torch, "save", flaky_save)
     with pytest.raises(OSError, match="disk full"):
-        train(FillSystem, smooth_images(), tmp_path, config(steps=12, checkpoint_every=4))
+        train(FillSystem, smooth_images(24, 1), tmp_path, config(steps=12, checkpoint_every=4))
     assert load_checkpoint(tmp_path / "last.pt")["meta"]["step"] == 4
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pt" or ".tmp" in p.name) \
         == ["last.pt"]
@@ -309,7 +300,7 @@ class _Payload:
         return (open, (str(self.marker), "w"))
 
 
-def test_checkpoint_pickle_cannot_run_code(tmp_path):
+def test_checkpoint_pickle_cannot_run_code(tmp_path, smooth_images):
     marker = tmp_path / "pwned"
     evil = tmp_path / "model" / "last.pt"
     evil.parent.mkdir()
@@ -318,7 +309,7 @@ def test_checkpoint_pickle_cannot_run_code(tmp_path):
         load_checkpoint(evil)
     assert str(evil) in str(info.value)
     with pytest.raises(InpaintError, match=str(evil)):
-        train(FillSystem, smooth_images(), evil.parent, config(steps=2))
+        train(FillSystem, smooth_images(24, 1), evil.parent, config(steps=2))
     assert not marker.exists()
     # the payload is real: an unsafe load runs it
     check = tmp_path / "check.pt"
@@ -327,35 +318,35 @@ def test_checkpoint_pickle_cannot_run_code(tmp_path):
     assert (tmp_path / "ran").exists()
 
 
-def test_truncated_checkpoint_is_reported(tmp_path):
-    train(FillSystem, smooth_images(), tmp_path, config(steps=4))
+def test_truncated_checkpoint_is_reported(tmp_path, smooth_images):
+    train(FillSystem, smooth_images(24, 1), tmp_path, config(steps=4))
     path = tmp_path / "last.pt"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(InpaintError, match=rf"{path}.*truncated or corrupt"):
-        train(FillSystem, smooth_images(), tmp_path, config(steps=8))
+        train(FillSystem, smooth_images(24, 1), tmp_path, config(steps=8))
     path.write_bytes(b"")
     with pytest.raises(InpaintError, match=str(path)):
         load_checkpoint(path)
 
 
-def test_checkpoint_of_another_run_is_rejected(tmp_path):
-    images = smooth_images()
+def test_checkpoint_of_another_run_is_rejected(tmp_path, smooth_images):
+    images = smooth_images(24, 1)
     train(FillSystem, images, tmp_path, config(steps=4))
     with pytest.raises(InpaintError, match=r"last\.pt.*method is 'toy', this run has 'other'"):
         train(FillSystem, images, tmp_path, config(steps=8, method="other"))
     with pytest.raises(InpaintError, match=r"image_size is \[16, 16\], this run has \[8, 8\]"):
-        train(FillSystem, smooth_images(size=8), tmp_path, config(steps=8))
+        train(FillSystem, smooth_images(24, 1, size=8), tmp_path, config(steps=8))
     with pytest.raises(InpaintError, match="config_hash"):
         train(FillSystem, images, tmp_path, config(steps=8, hparams={"lr": 1}))
     with pytest.raises(InpaintError, match=r"channels is 1, this run has 3"):
-        train(lambda rt: FillSystem(rt, channels=3), smooth_images(channels=3), tmp_path,
+        train(lambda rt: FillSystem(rt, channels=3), smooth_images(24, 3), tmp_path,
               config(steps=8))
 
 
-def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, smooth_images):
     log = tmp_path / "train_log.csv"
     with pytest.raises(InpaintError) as info:
-        train(lambda rt: FillSystem(rt, nan_at=7), smooth_images(), tmp_path,
+        train(lambda rt: FillSystem(rt, nan_at=7), smooth_images(24, 1), tmp_path,
               config(steps=20, checkpoint_every=4))
     message = str(info.value)
     assert "loss l1 is nan at step 7" in message
@@ -369,18 +360,18 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     assert not (tmp_path / "model.json").exists()
 
 
-def test_cuda_requested_without_cuda(monkeypatch, tmp_path):
+def test_cuda_requested_without_cuda(monkeypatch, tmp_path, smooth_images):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(InpaintError, match="'cuda' was requested but CUDA is not available"):
         resolve_device("cuda")
     with pytest.raises(InpaintError, match="CUDA is not available"):
-        train(FillSystem, smooth_images(), tmp_path, config(device="cuda"))
+        train(FillSystem, smooth_images(24, 1), tmp_path, config(device="cuda"))
     assert resolve_device("auto") == torch.device("cpu")
     with pytest.raises(InpaintError, match="'tpu' is not one of"):
         resolve_device("tpu")
 
 
-def test_cpu_path_never_calls_cuda(monkeypatch, tmp_path):
+def test_cpu_path_never_calls_cuda(monkeypatch, tmp_path, smooth_images):
     def guard(name, real):
         def guarded(*args, **kwargs):
             caller = sys._getframe(1).f_globals.get("__name__", "")
@@ -392,9 +383,9 @@ def test_cpu_path_never_calls_cuda(monkeypatch, tmp_path):
                  "set_rng_state_all", "is_bf16_supported", "get_device_name",
                  "max_memory_allocated"):
         monkeypatch.setattr(torch.cuda, name, guard(name, getattr(torch.cuda, name)))
-    train(TinyGAN, smooth_images(), tmp_path / "a", config(steps=6, checkpoint_every=3,
+    train(TinyGAN, smooth_images(24, 1), tmp_path / "a", config(steps=6, checkpoint_every=3,
                                                            sample_every=3))
-    train(TinyGAN, smooth_images(), tmp_path / "a", config(steps=8))
+    train(TinyGAN, smooth_images(24, 1), tmp_path / "a", config(steps=8))
     assert not torch.cuda.is_initialized()
 
 
@@ -460,8 +451,8 @@ def test_enabled_scaler_scales_and_skips_overflow():
     assert scaler.state_dict()["scale"] == scale / 2
 
 
-def test_sampler_batches():
-    images = smooth_images(n=10, channels=3)
+def test_sampler_batches(smooth_images):
+    images = smooth_images(10, 3)
     sampler = ImageSampler(images, 4, seed=1)
     batch = sampler.batch(1)
     assert batch.shape == (4, 3, SIZE, SIZE)

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from inpaint.cli import main
-from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.io import read_image, save_png
 from inpaint.methods import complete_batch, get_method, get_method_class
@@ -50,19 +49,21 @@ def test_importance_weights_equal_the_papers_formula(window):
     assert importance_weights(one_hole, window)[0, 14, 14] == 0
 
 
-def tiny_dataset(path, kind="faces", channels=3, n_train=48):
-    rng = np.random.default_rng(0)
+@pytest.fixture(scope="module")
+def blocky_dataset(tiny_dataset):
+    """``make(path, kind, channels, n_train)``: blocky random images (4 x 4 blocks), learnable."""
 
-    def split(prefix, n):
-        low = rng.random((n, 4, 4, channels))
-        images = np.kron(low, np.ones((1, SIZE // 4, SIZE // 4, 1)))  # blocky, learnable
-        return Split([f"{prefix}{i}" for i in range(n)], (images * 255).astype(np.uint8),
-                     ["toy"] * n)
+    def make(path, kind="faces", channels=3, n_train=48):
+        rng = np.random.default_rng(0)
 
-    info = DatasetInfo(name="toy", kind=kind, label="toy", size=SIZE, channels=channels)
-    save_dataset(path, info, {"train": split("a", n_train), "val": split("v", 4),
-                              "test": split("t", 4)})
-    return path
+        def blocky(n):
+            low = rng.random((n, 4, 4, channels))
+            return (np.kron(low, np.ones((1, SIZE // 4, SIZE // 4, 1))) * 255).astype(np.uint8)
+
+        splits = {"train": blocky(n_train), "val": blocky(4), "test": blocky(4)}
+        return tiny_dataset(path, splits, kind=kind)
+
+    return make
 
 
 TINY = {"steps": 6, "batch_size": 8, "base": 8, "nz": 16, "sample_every": 3,
@@ -71,9 +72,9 @@ ARCH = {k: TINY[k] for k in ("nz", "base")}  # what a config must repeat to load
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, blocky_dataset):
     root = tmp_path_factory.mktemp("yeh")
-    data = tiny_dataset(root / "data")
+    data = blocky_dataset(root / "data")
     model = root / "model"
     get_method("yeh_dcgan", **TINY).fit(data, model, seed=0, device="cpu", threads=1)
     return data, model
@@ -93,7 +94,7 @@ def test_train_writes_model_samples_and_log(trained):
 
 
 def test_latent_search_lowers_the_context_loss(trained):
-    from inpaint.methods.yeh_dcgan_system import context_loss, latent_search
+    from inpaint.methods.yeh_dcgan.system import context_loss, latent_search
 
     _, model = trained
     method = get_method("yeh_dcgan", **TINY)
@@ -142,13 +143,13 @@ def test_complete_keeps_known_pixels_and_raw_variant_shares_the_model(trained):
 
 def test_cli_complete_and_generate(trained, tmp_path):
     data, model = trained
-    image = read_image(data / "test" / "t0.png")
+    image = read_image(data / "test" / "test000.png")
     mask = np.full(image.shape[:2], 255, np.uint8)
     mask[4:12, 4:12] = 0
     save_png(tmp_path / "mask.png", mask)
     params = json.dumps({**ARCH, "search_steps": 3, "restarts": 1})
     assert main(["complete", "--method", "yeh_dcgan", "--model", str(model), "--image",
-                 str(data / "test" / "t0.png"), "--mask", str(tmp_path / "mask.png"),
+                 str(data / "test" / "test000.png"), "--mask", str(tmp_path / "mask.png"),
                  "--out", str(tmp_path / "done.png"), "--params", params]) == 0
     done = read_image(tmp_path / "done.png")
     assert np.array_equal(done[mask == 255], image[mask == 255])
@@ -170,8 +171,8 @@ def test_resume_extends_training(trained, tmp_path):
     assert info["steps"] == 8
 
 
-def test_characters_are_never_flipped(tmp_path):
-    data = tiny_dataset(tmp_path / "chars", kind="fonts", channels=1, n_train=8)
+def test_characters_are_never_flipped(tmp_path, blocky_dataset):
+    data = blocky_dataset(tmp_path / "chars", kind="fonts", channels=1, n_train=8)
     params = {**TINY, "steps": 1, "sample_every": 0}
     get_method("yeh_dcgan", **params).fit(data, tmp_path / "m", seed=0, device="cpu", threads=1)
     assert json.loads((tmp_path / "m" / "model.json").read_text())["flip"] is False

@@ -12,22 +12,21 @@ from PIL import Image
 from torch.nn import functional as F
 
 from inpaint.cli import main
-from inpaint.data.store import DatasetInfo, Split, save_dataset
 from inpaint.errors import InpaintError
 from inpaint.masks import center_mask
 from inpaint.methods import complete_batch, get_method
-from inpaint.methods.context_encoder import (
-    _system_class,
-    gan_loss,
-    overlap_weights,
-    reconstruction_loss,
-)
-from inpaint.networks.context_encoder import (
+from inpaint.methods.context_encoder.network import (
     Generator,
     PatchDiscriminator,
     RegionDiscriminator,
     crop_regions,
     hole_boxes,
+)
+from inpaint.methods.context_encoder.system import (
+    ContextEncoderSystem,
+    gan_loss,
+    overlap_weights,
+    reconstruction_loss,
 )
 from inpaint.training import LAST_CHECKPOINT, MODEL_JSON, load_checkpoint
 from inpaint.training.device import make_runtime
@@ -40,22 +39,16 @@ TINY = {"steps": 4, "batch_size": 8, "base": 4, "bottleneck": 8, "d_base": 4,
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
+def dataset(tmp_path_factory, tiny_dataset):
     """A prepared 16 x 16 RGB dataset of smooth gradients (kind folder: flips allowed)."""
-    root = tmp_path_factory.mktemp("ce_data")
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE
     images = np.stack([np.stack([(a * xx + b * yy + c) % 1.0 for a, b, c in rng.random((3, 3))],
                                 axis=-1) for _ in range(24)])
     images = np.round(images * 255).astype(np.uint8)
-
-    def split(prefix, part):
-        return Split([f"{prefix}{i}" for i in range(len(part))], part, ["toy"] * len(part))
-
-    info = DatasetInfo(name="toy", kind="folder", label="toy", size=SIZE, channels=3)
-    save_dataset(root, info, {"train": split("a", images[:16]), "val": split("v", images[16:20]),
-                              "test": split("t", images[20:])})
-    return root
+    return tiny_dataset(tmp_path_factory.mktemp("ce_data"),
+                        {"train": images[:16], "val": images[16:20], "test": images[20:]},
+                        kind="folder")
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -148,7 +141,7 @@ def test_train_then_complete_keeps_known_pixels(dataset, tmp_path):
 
     loaded = get_method("context_encoder", **TINY)
     loaded.load(tmp_path / "model", device="cpu")
-    images = np.asarray(Image.open(dataset / "test" / "t0.png"))[None].repeat(2, axis=0)
+    images = np.asarray(Image.open(dataset / "test" / "test000.png"))[None].repeat(2, axis=0)
     known = np.stack([center_mask(SIZE), np.ones((SIZE, SIZE), bool)])
     done = complete_batch(loaded, images, known)
     assert done.dtype == np.uint8
@@ -244,7 +237,7 @@ def _system(discriminator: str):
     params = {**get_method("context_encoder", **TINY, discriminator=discriminator)
               .training_params("folder", SIZE)}
     rt = make_runtime("cpu", threads=1, seed=0)
-    return _system_class()(rt, params, SIZE, 3, [0.0, 0.0, 0.0])
+    return ContextEncoderSystem(rt, params, SIZE, 3, [0.0, 0.0, 0.0])
 
 
 def test_region_discriminator_sees_the_hole_regions_of_real_and_composite():

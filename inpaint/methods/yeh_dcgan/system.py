@@ -1,6 +1,6 @@
 """The torch side of yeh_dcgan: DCGAN training system and the batched latent search.
 
-Imported lazily by inpaint.methods.yeh_dcgan (the method registry must not
+Imported lazily by inpaint.methods.yeh_dcgan (importing the method registry must not
 import torch). Images are in [-1, 1] here, NCHW; masks are float, 1 = known.
 """
 
@@ -13,8 +13,8 @@ import torch
 from torch.nn import functional as F
 
 from inpaint.masks import center_mask, pixels_mask
-from inpaint.methods.yeh_dcgan import importance_weights
-from inpaint.networks.yeh_dcgan import Discriminator, Generator
+from inpaint.methods.yeh_dcgan.importance import importance_weights
+from inpaint.methods.yeh_dcgan.network import Discriminator, Generator
 from inpaint.training import Runtime, TrainingSystem
 
 SAMPLE_SEARCH = {"steps": 100, "restarts": 1, "lr": 0.05, "lam": 0.003}  # sample grids only

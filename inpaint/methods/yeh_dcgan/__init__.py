@@ -6,40 +6,24 @@ prior log(1 - D(G(z)))), every image and restart at once, then Poisson-blend
 G(z*) into the known pixels (exact sparse solve, inpaint.poisson).
 ``yeh_dcgan_raw`` is the same search without blending, on the same model.
 
-Torch is imported inside the methods (the registry is imported by Snakemake).
+Layout: ``network`` (DCGAN generator and discriminator), ``system`` (DCGAN training and
+the latent search), ``importance`` (the context-loss weights, torch-free). Torch is
+imported inside the methods (the registry is imported by Snakemake).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-from inpaint.data.store import load_info, load_split
 from inpaint.errors import InpaintError
-from inpaint.methods.base import InpaintMethod
+from inpaint.methods.learned import LearnedMethod
 from inpaint.methods.registry import register_method
+from inpaint.methods.yeh_dcgan.importance import importance_weights
 
-NO_FLIP_KINDS = ("fonts", "chars74k")  # a mirrored character is a different glyph
-
-
-def importance_weights(known: np.ndarray, window: int = 7) -> np.ndarray:
-    """Yeh et al.'s context weights, float32 (N, H, W) for bool masks (N, H, W), True = known:
-
-        W_i = sum_{j in N(i)} (1 - M_j) / |N(i)|   if M_i = 1, else 0,
-
-    N(i) the ``window`` x ``window`` neighbourhood of i inside the image (|N(i)| is
-    smaller at the border). Known pixels near holes weigh most; holes weigh 0.
-    """
-    known = np.asarray(known, dtype=bool)
-    r = window // 2
-    hole = np.pad((~known).astype(np.float64), ((0, 0), (r, r), (r, r)))
-    inside = np.pad(np.ones(known.shape[1:]), r)
-    holes = sliding_window_view(hole, (window, window), axis=(1, 2)).sum(axis=(-2, -1))
-    count = sliding_window_view(inside, (window, window)).sum(axis=(-2, -1))
-    return (known * holes / count).astype(np.float32)
+__all__ = ["YehDCGAN", "YehDCGANRaw", "importance_weights"]
 
 
 def _positive(name: str, value, kind=int) -> None:
@@ -48,12 +32,10 @@ def _positive(name: str, value, kind=int) -> None:
 
 
 @register_method("yeh_dcgan")
-class YehDCGAN(InpaintMethod):
+class YehDCGAN(LearnedMethod):
     """DCGAN + latent search + Poisson blending (Yeh et al. 2017)."""
 
     completes_raw_variant = True
-
-    learned = True
     architecture_keys = ("nz", "base")
 
     def __init__(self, steps: int = 1200, batch_size: int = 64, checkpoint_every: int = 500,
@@ -81,59 +63,32 @@ class YehDCGAN(InpaintMethod):
         self.search = {"steps": search_steps, "restarts": restarts, "lr": float(search_lr),
                        "lam": float(lam), "seed": int(search_seed)}
         self.window, self.blend = window, bool(blend)
-        self.generator = self.discriminator = None
-        self.device = None
-        self.shape: tuple[int, int] | None = None
 
     # ---- training -------------------------------------------------------------------------
-    def fit(self, data_dir: str | os.PathLike, model_dir: str | os.PathLike, **engine) -> None:
-        from inpaint.methods.yeh_dcgan_system import YehDCGANSystem
-        from inpaint.training import TrainConfig, train
+    def hparams(self, info) -> dict[str, Any]:
+        """The DCGAN's: the latent search's settings are not trained with."""
+        return {k: self.params[k] for k in ("nz", "base", "lr", "beta1")}
 
-        info = load_info(data_dir)
-        _, images = load_split(data_dir, "train")
-        if len(images) == 0:
-            raise InpaintError(f"{data_dir}: the train split is empty")
-        p = self.params
-        keys = ("steps", "batch_size", "checkpoint_every", "sample_every", "log_every",
-                "nz", "base", "lr", "beta1")
-        block = {k: p[k] for k in keys}
-        block["flip"] = bool(p["flip"]) and info.kind not in NO_FLIP_KINDS
-        config = TrainConfig.from_params(self.model_owner(), block, **engine)
-        hp = config.hparams
+    def make_system(self, runtime, hp, info, config):
+        from inpaint.methods.yeh_dcgan.system import YehDCGANSystem
 
-        def build(runtime):
-            return YehDCGANSystem(runtime, size=info.size, channels=info.channels, nz=hp["nz"],
-                                  base=hp["base"], lr=hp["lr"], beta1=hp["beta1"])
-
-        train(build, images, model_dir, config)
-
-    def load(self, model_dir: str | os.PathLike, device: str = "auto") -> None:
-        from inpaint.methods.model_record import trained_architecture
-        from inpaint.networks.yeh_dcgan import Discriminator, Generator
-        from inpaint.training import LAST_CHECKPOINT, load_weights, resolve_device
-
-        # a config that changed nz or base is an error naming both values
-        info = trained_architecture(model_dir, self, self.architecture_keys)
-        size, channels = int(info["image_size"][0]), int(info["channels"])
-        hp = info["hparams"]  # architecture comes from the trained model, not this config
-        self.device = resolve_device(device)
-        g = Generator(hp["nz"], size, channels, hp["base"])
-        d = Discriminator(size, channels, hp["base"])
-        load_weights(Path(model_dir) / LAST_CHECKPOINT, {"generator": g, "discriminator": d},
-                     expected={"method": self.model_owner(), "image_size": [size, size],
-                               "channels": channels, "config_hash": info["config_hash"]})
-        for net in (g, d):
-            net.to(self.device).eval()
-            for param in net.parameters():
-                param.requires_grad_(False)
-        self.generator, self.discriminator = g, d
-        self.shape = (size, channels)
+        return YehDCGANSystem(runtime, size=info.size, channels=info.channels, nz=hp["nz"],
+                              base=hp["base"], lr=hp["lr"], beta1=hp["beta1"])
 
     # ---- completion -----------------------------------------------------------------------
-    def _check_loaded(self) -> None:
-        if self.generator is None:
-            raise InpaintError(f"method {self.name!r}: load() a trained model first")
+    def build_networks(self, hp, size: int, channels: int) -> dict:
+        from inpaint.methods.yeh_dcgan.network import Discriminator, Generator
+
+        return {"generator": Generator(hp["nz"], size, channels, hp["base"]),
+                "discriminator": Discriminator(size, channels, hp["base"])}
+
+    @property
+    def generator(self):
+        return self.networks.get("generator")
+
+    @property
+    def discriminator(self):
+        return self.networks.get("discriminator")
 
     def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
         guide = self._search(images, known)
@@ -157,13 +112,10 @@ class YehDCGAN(InpaintMethod):
         """G(z*) of the latent search, float32 (N, H, W, C) in [0, 1]."""
         import torch
 
-        from inpaint.methods.yeh_dcgan_system import latent_search
+        from inpaint.methods.yeh_dcgan.system import latent_search
 
-        self._check_loaded()
-        size, channels = self.shape
-        if images.shape[1:] != (size, size, channels):
-            raise InpaintError(f"{self.name}: the model was trained on {size}x{size}x{channels} "
-                               f"images, got {'x'.join(map(str, images.shape[1:]))}")
+        self.check_loaded()
+        self.check_input(images)
         target = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)) * 2 - 1)
         weights = torch.from_numpy(importance_weights(known, self.window)[:, None])
         found = latent_search(self.generator, self.discriminator, target.to(self.device),
@@ -175,9 +127,9 @@ class YehDCGAN(InpaintMethod):
         """``n`` samples G(z), z uniform in [-1, 1]: float32 (n, H, W, C) in [0, 1]."""
         import torch
 
-        from inpaint.methods.yeh_dcgan_system import uniform_z
+        from inpaint.methods.yeh_dcgan.system import uniform_z
 
-        self._check_loaded()
+        self.check_loaded()
         with torch.no_grad():
             out = self.generator(uniform_z(n, self.generator.nz, seed, self.device))
         return ((out.cpu().numpy().transpose(0, 2, 3, 1) + 1) / 2).clip(0, 1).astype(np.float32)

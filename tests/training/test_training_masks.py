@@ -41,14 +41,13 @@ def test_no_training_mask_is_a_test_mask(kind):
     definition (the same hole in training and test, as in the papers)."""
     from inpaint.masks import generate_maskset
     from inpaint.masks.mixture import check_mixture, mixture_masks
-    from inpaint.methods import context_encoder, glcic_system, pconv_system
     from inpaint.training import derive_seed
+    from inpaint.training.seeding import Stream
 
     n, size = 32, 32
     ids = [f"{i:05d}" for i in range(n)]
     mix = check_mixture("t", [{"kind": kind}])
-    streams = [glcic_system._MASK_STREAM, pconv_system._MASK_STREAM,
-               context_encoder._MASK_STREAM]
+    streams = [Stream.GLCIC_MASKS, Stream.PCONV_MASKS, Stream.CONTEXT_ENCODER_MASKS]
     for dataset in ("chars", "faces"):
         tests = generate_maskset(ids, size, dataset, kind, {"kind": kind}, seed=0)
         test = np.stack([tests[i] for i in ids])
@@ -76,7 +75,7 @@ def test_embedded_default_trains_every_learned_method_on_every_evaluation_kind()
 
     from inpaint.methods import get_method
 
-    config = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text())
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yaml").read_text())
     kinds = {block["kind"] for block in config["masks"].values()}
     for name in _learned_owners():
         if name not in config["methods"]:

@@ -1,1 +1,0 @@
-"""Neural networks (nn.Modules only) of the learned methods; one module per method."""
