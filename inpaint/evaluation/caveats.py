@@ -1,7 +1,7 @@
 """Caveats printed with the results: where a row's setting departs from its paper's.
 
 :func:`caveat_notes` gives the notes the tables and the claims page carry under
-them (inpaint.evaluation.make_tables), each only when the rows it speaks of are
+them (inpaint.evaluation.report.make_tables), each only when the rows it speaks of are
 there:
 
 * glcic at small sizes: with ``downsamples`` stride-2 stages the dilated layers

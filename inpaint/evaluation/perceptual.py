@@ -15,7 +15,7 @@ lpips
     empty column. Verified: the sdist's LPIPS linear layers equal the lpips
     package's ``weights/v0.1/alex.pth`` exactly, and Gaussian noise of sigma
     0.05 / 0.1 / 0.2 / 0.4 on skimage's astronaut (top-left 256 x 256,
-    [-1, 1]) scores 0.090 / 0.258 / 0.502 / 0.869 (tests/test_pretrained.py).
+    [-1, 1]) scores 0.090 / 0.258 / 0.502 / 0.869 (tests/pretrained/test_imagenet_weights.py).
     AlexNet needs images of at least 31 x 31 pixels; smaller ones get NaN.
 lpips_vgg
     Optional (``evaluation.lpips_vgg``): the same with ``net='vgg'`` and the

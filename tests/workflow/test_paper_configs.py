@@ -142,7 +142,7 @@ def toy_config(name: str, workdir: Path) -> Path:
     for method, block in toy["methods"].items():
         if block is None or not get_method_class(method).learned:
             continue
-        block.pop("gpus", None)  # data-parallel runs: tests/test_distributed.py
+        block.pop("gpus", None)  # data-parallel runs: tests/training/test_distributed.py
         block.update(TOY.get(method, {}))
         if "steps" in block:
             block.update(ENGINE)

@@ -9,7 +9,7 @@ config's ``vgg16_weights``, else torchvision's cached file, else
 resources/pretrained/vgg16_imagenet.pt, which the workflow makes before training). With
 ``perceptual: false``, or when no weight file exists outside the workflow, the run trains
 without them, says so on stderr and records it in model.json (``perceptual_loss``,
-``loss_terms``); the tables then footnote its rows (inpaint.loss_notes). Never random VGG
+``loss_terms``); the tables then footnote its rows (inpaint.evaluation.loss_notes). Never random VGG
 weights. Adam 2e-4, then fine-tuning at ``finetune_lr`` 5e-5 with encoder batch norm frozen
 for the last ``finetune_steps`` steps (default: the last third, :data:`FINETUNE_SHARE`;
 0 turns it off). No post-processing: the output is composited with the known pixels.

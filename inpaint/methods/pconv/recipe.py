@@ -12,7 +12,7 @@ from inpaint.io import read_json, sha256_file
 
 FINETUNE_SHARE = 1 / 3  # default fine-tuning phase: the last third of the steps
 # The paper's loss terms and weights (Liu et al. 2018, eq. 7); model.json records both these
-# and the terms a run trained with (inpaint.loss_notes footnotes rows that lack some).
+# and the terms a run trained with (inpaint.evaluation.loss_notes footnotes rows that lack some).
 PAPER_LOSS = {"valid": 1.0, "hole": 6.0, "perc": 0.05, "style_out": 120.0,
               "style_comp": 120.0, "tv": 0.1}
 VGG_TERMS = ("perc", "style_out", "style_comp")
