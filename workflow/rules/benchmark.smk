@@ -8,17 +8,17 @@ rule benchmark_manifest:
         masks=expand("results/masks/{{dataset}}/{maskset}", maskset=MASKSETS),
     output:
         directory("results/benchmark/{dataset}"),
-    params:
-        masks=quoted_json(config["masks"]),
-        seed=config["seed"],
     log:
         "results/logs/benchmark_manifest/{dataset}.log",
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        masks=quoted_json(config["masks"]),
+        seed=config["seed"],
     shell:
         "python -m inpaint benchmark-manifest --data {input.data} --masks {input.masks}"
         " --mask-params {params.masks} --seed {params.seed} --out {output} > {log} 2>&1"
@@ -31,11 +31,11 @@ rule verify_benchmark:
         "results/benchmark/{dataset}.verified.txt",
     log:
         "results/logs/verify_benchmark/{dataset}.log",
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint verify-benchmark {input} --out {output} > {log} 2>&1"

@@ -18,7 +18,6 @@ from inpaint.config import (
 from inpaint.methods import get_method_class
 from inpaint.runs import run_name, runs, split_run
 
-
 # A config file named on the command line (--configfile config/paper/x.yaml) replaces
 # the embedded config.yaml instead of extending it, which would mix the default's
 # datasets, masks and methods into the run; --config KEY=VALUE alone still overrides.
@@ -72,7 +71,8 @@ TRAINED_RUNS = runs(TRAINED, TRAINED, SEEDS)
 # learned methods completed in one job with their `{method}_raw` variant (one latent
 # search for yeh_dcgan and yeh_dcgan_raw) when both are configured with equal blocks
 WITH_RAW = [
-    m for m in LEARNED
+    m
+    for m in LEARNED
     if get_method_class(m).completes_raw_variant
     and f"{m}_raw" in LEARNED
     and method_params(config, m) == method_params(config, f"{m}_raw")
@@ -93,9 +93,11 @@ LPIPS_COLUMNS = [("lpips", "lpips", "alexnet"), ("lpips_vgg", "lpips-vgg", "vgg1
 EVALUATE_WEIGHTS = [IMAGENET_WEIGHTS[n] for k, _, n in LPIPS_COLUMNS if config["evaluation"][k]]
 # evaluate's LPIPS options: each column on (with its weight file) or off
 LPIPS_ARGS = " ".join(
-    f"--{option} --{option}-weights {IMAGENET_WEIGHTS[network]}"
-    if config["evaluation"][key]
-    else f"--no-{option}"
+    (
+        f"--{option} --{option}-weights {IMAGENET_WEIGHTS[network]}"
+        if config["evaluation"][key]
+        else f"--no-{option}"
+    )
     for key, option, network in LPIPS_COLUMNS
 )
 
@@ -200,6 +202,9 @@ def all_targets():
         # the exportable benchmark folder, verified (workflow/rules/benchmark.smk)
         *expand("results/benchmark/{dataset}.verified.txt", dataset=DATASETS),
         # FID / KID only when asked for (an InceptionV3 pass at 299 px per image)
-        *(["results/tables/distribution.csv", "results/tables/distribution.html"]
-          if config["evaluation"]["fid"] else []),
+        *(
+            ["results/tables/distribution.csv", "results/tables/distribution.html"]
+            if config["evaluation"]["fid"]
+            else []
+        ),
     ]

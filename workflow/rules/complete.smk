@@ -8,21 +8,21 @@ rule complete:
         masks=expand("results/masks/{{dataset}}/{maskset}", maskset=MASKSETS),
     output:
         directory(expand("results/completions/{{dataset}}/{maskset}/{{method}}", maskset=MASKSETS)),
-    wildcard_constraints:
-        method=alternatives(CLASSICAL),
-    params:
-        block=method_json,
-        batch_size=config["evaluation"]["batch_size"],
     log:
         "results/logs/complete/{dataset}/{method}.log",
     benchmark:
         "results/benchmarks/complete/{dataset}/{method}.tsv"
+    wildcard_constraints:
+        method=alternatives(CLASSICAL),
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=30,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        block=method_json,
+        batch_size=config["evaluation"]["batch_size"],
     shell:
         "python -m inpaint complete-set --data {input.data} --masks {input.masks}"
         " --method {wildcards.method} --params {params.block}"
@@ -37,25 +37,25 @@ rule complete_learned:
         model=model_json,
     output:
         directory(expand("results/completions/{{dataset}}/{maskset}/{{method}}", maskset=MASKSETS)),
+    log:
+        "results/logs/complete/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/complete/{dataset}/{method}.tsv"
     wildcard_constraints:
         method=alternatives(ALONE_RUNS),
+    conda:
+        "../envs/inpaint.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+        runtime=60,
     params:
         method=base_method,
         block=method_json,
         device=config["device"],
         batch_size=config["evaluation"]["batch_size"],
         model=lambda wildcards, input: Path(input.model).parent,
-    log:
-        "results/logs/complete/{dataset}/{method}.log",
-    benchmark:
-        "results/benchmarks/complete/{dataset}/{method}.tsv"
-    threads: 1
-    resources:
-        gpu=GPU,
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint complete-set --data {input.data} --masks {input.masks}"
         " --method {params.method} --params {params.block} --model {params.model}"
@@ -70,30 +70,35 @@ rule complete_with_raw:
         model=pair_model_json,
     output:
         main=directory(
-            expand("results/completions/{{dataset}}/{maskset}/{{method}}{{suffix}}", maskset=MASKSETS)
+            expand(
+                "results/completions/{{dataset}}/{maskset}/{{method}}{{suffix}}", maskset=MASKSETS
+            )
         ),
         raw=directory(
-            expand("results/completions/{{dataset}}/{maskset}/{{method}}_raw{{suffix}}", maskset=MASKSETS)
+            expand(
+                "results/completions/{{dataset}}/{maskset}/{{method}}_raw{{suffix}}",
+                maskset=MASKSETS,
+            )
         ),
-    wildcard_constraints:
-        method=alternatives(WITH_RAW),
-        suffix=r"(\.seed\d+)?",
-    params:
-        block=method_json,
-        device=config["device"],
-        batch_size=config["evaluation"]["batch_size"],
-        model=lambda wildcards, input: Path(input.model).parent,
     log:
         "results/logs/complete/{dataset}/{method}{suffix}+raw.log",
     benchmark:
         "results/benchmarks/complete/{dataset}/{method}{suffix}+raw.tsv"
+    wildcard_constraints:
+        method=alternatives(WITH_RAW),
+        suffix=r"(\.seed\d+)?",
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         gpu=GPU,
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        block=method_json,
+        device=config["device"],
+        batch_size=config["evaluation"]["batch_size"],
+        model=lambda wildcards, input: Path(input.model).parent,
     shell:
         "python -m inpaint complete-set --data {input.data} --masks {input.masks}"
         " --method {wildcards.method} --params {params.block} --model {params.model}"

@@ -14,19 +14,19 @@ rule prepare_dataset:
         dataset_inputs,
     output:
         directory("results/data/{dataset}"),
-    params:
-        block=dataset_params,
-        seed=config["seed"],
     log:
         "results/logs/prepare_dataset/{dataset}.log",
     benchmark:
         "results/benchmarks/prepare_dataset/{dataset}.tsv"
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        block=dataset_params,
+        seed=config["seed"],
     shell:
         "python -m inpaint prepare-data --name {wildcards.dataset} --params {params.block}"
         " --seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"

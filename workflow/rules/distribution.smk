@@ -8,20 +8,20 @@ rule fid_features:
         weights=FID_WEIGHTS,
     output:
         "results/distribution/{dataset}/test_features.npz",
-    params:
-        batch=config["evaluation"]["fid_batch_size"],
-        device=config["device"],
     log:
         "results/logs/fid_features/{dataset}.log",
     benchmark:
         "results/benchmarks/fid_features/{dataset}.tsv"
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
         gpu=GPU,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        batch=config["evaluation"]["fid_batch_size"],
+        device=config["device"],
     shell:
         "python -m inpaint fid-features --data {input.data} --weights {input.weights}"
         " --batch-size {params.batch} --device {params.device} --threads {threads}"
@@ -33,12 +33,21 @@ rule distribution:
         data="results/data/{dataset}",
         test_features="results/distribution/{dataset}/test_features.npz",
         weights=FID_WEIGHTS,
-        completions=expand(
-            "results/completions/{{dataset}}/{{maskset}}/{method}", method=RUNS
-        ),
+        completions=expand("results/completions/{{dataset}}/{{maskset}}/{method}", method=RUNS),
     output:
         csv="results/distribution/{dataset}/{maskset}/fid_kid.csv",
         features="results/distribution/{dataset}/{maskset}/features.npz",
+    log:
+        "results/logs/distribution/{dataset}/{maskset}.log",
+    benchmark:
+        "results/benchmarks/distribution/{dataset}/{maskset}.tsv"
+    conda:
+        "../envs/inpaint.yaml"
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=240,
+        gpu=GPU,
     params:
         methods=" ".join(RUNS),
         batch=config["evaluation"]["fid_batch_size"],
@@ -46,17 +55,6 @@ rule distribution:
         subset_size=config["evaluation"]["kid_subset_size"],
         seed=config["seed"],
         device=config["device"],
-    log:
-        "results/logs/distribution/{dataset}/{maskset}.log",
-    benchmark:
-        "results/benchmarks/distribution/{dataset}/{maskset}.tsv"
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=240,
-        gpu=GPU,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint distribution --data {input.data}"
         " --test-features {input.test_features} --weights {input.weights}"
@@ -85,11 +83,11 @@ rule distribution_tables:
         ),
     log:
         "results/logs/distribution_tables.log",
+    conda:
+        "../envs/inpaint.yaml"
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint distribution-tables --inputs {input}"
         " --out results/tables > {log} 2>&1"

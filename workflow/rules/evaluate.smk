@@ -9,20 +9,20 @@ rule evaluate:
         weights=EVALUATE_WEIGHTS,
     output:
         expand("results/metrics/{{dataset}}/{maskset}/{method}.csv", maskset=MASKSETS, method=RUNS),
-    params:
-        lpips=LPIPS_ARGS,
-        st_lpips="--st-lpips" if config["evaluation"]["st_lpips"] else "--no-st-lpips",
-        pm1_hole="--pm1-hole" if config["evaluation"]["pm1_hole"] else "--no-pm1-hole",
     log:
         "results/logs/evaluate/{dataset}.log",
     benchmark:
         "results/benchmarks/evaluate/{dataset}.tsv"
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        lpips=LPIPS_ARGS,
+        st_lpips="--st-lpips" if config["evaluation"]["st_lpips"] else "--no-st-lpips",
+        pm1_hole="--pm1-hole" if config["evaluation"]["pm1_hole"] else "--no-pm1-hole",
     shell:
         "python -m inpaint evaluate --data {input.data} --masks {input.masks}"
         " --completions {input.completions} {params.lpips} {params.st_lpips} {params.pm1_hole}"
@@ -37,8 +37,19 @@ rule validate:
         model=validation_model,
     output:
         "results/validation/{dataset}/{method}.csv",
+    log:
+        "results/logs/validate/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/validate/{dataset}/{method}.tsv"
     wildcard_constraints:
         method=alternatives([m for m in BUILTIN if m not in PAIRED]),
+    conda:
+        "../envs/inpaint.yaml"
+    threads: 1
+    resources:
+        gpu=lambda wildcards: GPU if wildcards.method in LEARNED else 0,
+        mem_mb=4000,
+        runtime=60,
     params:
         block=method_json,
         masks=quoted_json(config["masks"]),
@@ -47,17 +58,6 @@ rule validate:
         model=validation_model_arg,
         device=config["device"],
         batch_size=config["evaluation"]["batch_size"],
-    log:
-        "results/logs/validate/{dataset}/{method}.log",
-    benchmark:
-        "results/benchmarks/validate/{dataset}/{method}.tsv"
-    threads: 1
-    resources:
-        gpu=lambda wildcards: GPU if wildcards.method in LEARNED else 0,
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint validate --data {input.data} --method {wildcards.method}"
         " --params {params.block} {params.model} --masksets {params.masks} --n {params.n}"
@@ -73,8 +73,19 @@ rule validate_with_raw:
     output:
         main="results/validation/{dataset}/{method}.csv",
         raw="results/validation/{dataset}/{method}_raw.csv",
+    log:
+        "results/logs/validate/{dataset}/{method}+raw.log",
+    benchmark:
+        "results/benchmarks/validate/{dataset}/{method}+raw.tsv"
     wildcard_constraints:
         method=alternatives(WITH_RAW),
+    conda:
+        "../envs/inpaint.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+        mem_mb=4000,
+        runtime=60,
     params:
         block=method_json,
         masks=quoted_json(config["masks"]),
@@ -83,17 +94,6 @@ rule validate_with_raw:
         model=validation_model_arg,
         device=config["device"],
         batch_size=config["evaluation"]["batch_size"],
-    log:
-        "results/logs/validate/{dataset}/{method}+raw.log",
-    benchmark:
-        "results/benchmarks/validate/{dataset}/{method}+raw.tsv"
-    threads: 1
-    resources:
-        gpu=GPU,
-        mem_mb=4000,
-        runtime=60,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint validate --data {input.data} --method {wildcards.method}"
         " --params {params.block} {params.model} --masksets {params.masks} --n {params.n}"
@@ -154,17 +154,17 @@ rule tables:
             caption="../report/seeds.rst",
             category="Tables",
         ),
+    log:
+        "results/logs/tables.log",
+    conda:
+        "../envs/inpaint.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         bootstrap=config["evaluation"]["bootstrap"],
         lpips="--lpips" if config["evaluation"]["lpips"] else "--no-lpips",
         seed=config["seed"],
-    log:
-        "results/logs/tables.log",
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "python -m inpaint tables --metrics {input.metrics} --data {input.data}"
         " --bootstrap {params.bootstrap} --seed {params.seed} {params.lpips}"

@@ -11,13 +11,13 @@ rule example_mean_fill:
         masks="results/masks/{dataset}/{maskset}",
     output:
         directory("results/completions/{dataset}/{maskset}/example_mean_fill"),
-    params:
-        script=workflow.source_path("../scripts/mean_fill.py"),
     log:
         "results/logs/complete/{dataset}/{maskset}/example_mean_fill.log",
-    threads: 1
     conda:
         "../envs/inpaint.yaml"
+    threads: 1
+    params:
+        script=workflow.source_path("../scripts/mean_fill.py"),
     shell:
         "python {params.script} --images {input.data}/test"
         " --masks {input.masks} --out {output} > {log} 2>&1"

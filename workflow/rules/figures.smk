@@ -13,16 +13,16 @@ rule figure:
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "mask set": "{maskset}"},
         ),
-    params:
-        labels=" ".join(FIGURE_RUNS),
-        columns=config["evaluation"]["figure_columns"],
     log:
         "results/logs/figure/{dataset}/{maskset}.log",
+    conda:
+        "../envs/inpaint.yaml"
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        labels=" ".join(FIGURE_RUNS),
+        columns=config["evaluation"]["figure_columns"],
     shell:
         "python -m inpaint figure --data {input.data} --masks {input.masks}"
         " --completions {input.completions} --labels {params.labels}"

@@ -4,17 +4,17 @@ rule make_masks:
         folder=maskset_folder,
     output:
         directory("results/masks/{dataset}/{maskset}"),
-    params:
-        block=maskset_params,
-        seed=config["seed"],
     log:
         "results/logs/make_masks/{dataset}/{maskset}.log",
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        block=maskset_params,
+        seed=config["seed"],
     shell:
         "python -m inpaint make-masks --data {input.data} --dataset {wildcards.dataset}"
         " --maskset {wildcards.maskset} --params {params.block} --seed {params.seed}"

