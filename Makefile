@@ -17,7 +17,7 @@ $(BIN)/inpaint: pyproject.toml
 	# the contrib wheel replaces the plain one (both install `cv2`); a no-op on a fresh venv
 	$(BIN)/pip uninstall -y opencv-python-headless opencv-python
 	$(BIN)/pip install $(TORCH_PINS)
-	$(BIN)/pip install -e '.[test,slurm]' $(TORCH_PINS)
+	$(BIN)/pip install -e '.[test,slurm,demo]' $(TORCH_PINS)
 	touch $(BIN)/inpaint
 
 venv: $(BIN)/inpaint

@@ -227,6 +227,13 @@ def cmd_methods(args) -> None:
         print(f"{name:16s} {kind:9s} {doc}")
 
 
+def cmd_demo(args) -> None:
+    from inpaint.demo import serve
+
+    serve(config=args.config, models=args.models, data=args.data, host=args.host,
+          port=args.port, device=args.device, lpips=args.lpips, max_side=args.max_side)
+
+
 def cmd_check_config(args) -> None:
     from inpaint.config import load_config
 
@@ -436,6 +443,17 @@ def build_parser() -> argparse.ArgumentParser:
             "exit 2 naming the first difference")
     p.add_argument("dir", help="benchmark folder (results/benchmark/{dataset} or an export)")
     p.add_argument("--out", help="also write the one-line result here when it passes")
+
+    p = add("demo", cmd_demo, "web page (Gradio, needs the [demo] extra): complete your photo "
+            "with every method side by side")
+    p.add_argument("--models", default="results/models", help="trained model folders")
+    p.add_argument("--data", default="results/data", help="prepared datasets (test images)")
+    p.add_argument("--config", default="config.yaml", help="mask kinds and method settings")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--max-side", type=int, default=512, help="largest photo side in pixels")
+    p.add_argument("--lpips", action=argparse.BooleanOptionalAction, default=True)
+    common(p, device=True)
 
     p = add("check-config", cmd_check_config, "validate a config file (schema + names)")
     p.add_argument("config")
