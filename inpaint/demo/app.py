@@ -121,7 +121,9 @@ def _scores_table(outcome: Outcome) -> list[list]:
 
 
 def build_app(setup: Setup) -> gr.Blocks:
-    n_tiles = 2 + len(setup.classical) + sum(len(m.methods) for m in setup.catalog.models)
+    # the most tiles one image can get: models of one channel count at a time
+    n_tiles = 2 + len(setup.classical) + max(
+        [sum(len(m.methods) for m in setup.catalog.models if m.channels == c) for c in (1, 3)])
     rows = -(-n_tiles // GRID_COLUMNS)
     hole_choices = [("painted with the brush", PAINTED)] + [
         (f"{name} ({params['kind']})", name) for name, params in setup.mask_kinds.items()]
@@ -196,13 +198,14 @@ def build_app(setup: Setup) -> gr.Blocks:
                                 elem_id="run")
                 message = gr.Markdown(elem_id="message")
         grid = gr.Gallery(label="real / corrupted / one tile per method", format="png",
-                          columns=GRID_COLUMNS, object_fit="contain",
+                          columns=GRID_COLUMNS, object_fit="contain", preview=False,
                           height=rows * TILE_PX + 60, elem_id="grid")
         scores = gr.Dataframe(headers=SCORE_HEADERS, label="Scores against the image before "
                               "the hole", interactive=False, max_height=40 * n_tiles + 80,
                               elem_id="scores")
         seen = gr.Gallery(label="What each trained model saw (resized input)", format="png",
-                          columns=6, object_fit="contain", height=TILE_PX, elem_id="model-inputs")
+                          columns=6, object_fit="contain", preview=False, height=TILE_PX,
+                          elem_id="model-inputs")
         download = gr.DownloadButton("Download completions and mask (PNG, zip)", visible=False,
                                      elem_id="download")
 
