@@ -18,6 +18,11 @@ $(BIN)/inpaint: pyproject.toml
 	$(BIN)/pip uninstall -y opencv-python-headless opencv-python
 	$(BIN)/pip install $(TORCH_PINS)
 	$(BIN)/pip install -e '.[test,slurm]' $(TORCH_PINS)
+	# the [demo] extra (gradio 6) caps pillow<13, and pillow 12.3 renders some DejaVu glyphs
+	# differently (13 of 284 images of the fonts dataset): put back the pillow installed above
+	# (the demo runs with it; pip warns about gradio's cap)
+	pil=$$($(BIN)/python -c 'import PIL; print(PIL.__version__)') && \
+	  $(BIN)/pip install -e '.[demo]' $(TORCH_PINS) && $(BIN)/pip install "pillow==$$pil"
 	touch $(BIN)/inpaint
 
 venv: $(BIN)/inpaint

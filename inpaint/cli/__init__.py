@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inpaint.cli import data, evaluation, methods, pretrained
+from inpaint.cli import data, demo, evaluation, methods, pretrained
 from inpaint.cli.common import Command, set_threads
 from inpaint.errors import InpaintError
 
@@ -39,6 +39,7 @@ COMMANDS: tuple[Command, ...] = (
     methods.methods,
     data.benchmark_manifest,
     data.verify_benchmark,
+    demo.demo,
     data.check_config,
 )
 
