@@ -5,7 +5,6 @@ train -> complete."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +26,9 @@ TINY = {"steps": 4, "batch_size": 4, "base_channels": 4, "log_every": 1, "sample
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path, monkeypatch):
     """No VGG16 weights (empty torch hub cache, a working directory without
-    resources/pretrained/) and torch's thread count put back."""
+    resources/pretrained/); tests/conftest.py puts torch's thread count back."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.chdir(tmp_path)
-    threads, omp = torch.get_num_threads(), os.environ.get("OMP_NUM_THREADS")
-    yield
-    torch.set_num_threads(threads)
-    if omp is None:
-        os.environ.pop("OMP_NUM_THREADS", None)
-    else:
-        os.environ["OMP_NUM_THREADS"] = omp
 
 
 def brute_force(conv: PartialConv2d, x: torch.Tensor, mask: torch.Tensor):
