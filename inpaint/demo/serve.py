@@ -7,6 +7,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from inpaint.demo.inputs import MAX_BYTES, MAX_SIDE
@@ -68,6 +69,7 @@ def serve(*, config: str | os.PathLike = "config.yaml",
     os.environ["GRADIO_TEMP_DIR"] = str(work_dir)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     os.environ["MPLCONFIGDIR"] = str(work_dir / "matplotlib")  # its font cache, not ~/.cache
+    app = None
     try:
         try:
             import gradio  # noqa: F401
@@ -85,4 +87,10 @@ def serve(*, config: str | os.PathLike = "config.yaml",
         app.launch(server_name=host, server_port=port, max_file_size=2 * max_bytes,
                    ssr_mode=False, footer_links=[], css=CSS)
     finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        if app is not None:
+            app.close()  # stop the server's threads before their folder goes
+        for _ in range(5):  # a late write of a closing thread: try again
+            shutil.rmtree(work_dir, ignore_errors=True)
+            if not work_dir.exists():
+                break
+            time.sleep(0.2)
