@@ -64,7 +64,10 @@ def serve(*, config: str | os.PathLike = "config.yaml",
     if max_side < 32:
         raise InpaintError(f"--max-side must be at least 32, got {max_side}")
     work_dir = Path(tempfile.mkdtemp(prefix="inpaint-demo-"))
-    # a plain `kill` ends the server like Ctrl-C does: the temporary folder is removed
+    # Ctrl-C and a plain `kill` end the server and remove the temporary folder; SIGINT is
+    # set explicitly because a process started in the background of a shell inherits it
+    # ignored (Python then never raises KeyboardInterrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     os.environ["GRADIO_TEMP_DIR"] = str(work_dir)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
