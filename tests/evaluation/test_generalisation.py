@@ -98,9 +98,11 @@ def test_markdown_is_a_matrix_per_dataset_and_method(tmp_path):
     unseen = center[~center.seen].psnr_hole_mean.mean()
     assert rows[0].endswith(f"| {unseen:.2f} |")
     html = (tmp_path / "tables" / "generalisation.html").read_text()
-    assert "<table>" in html and "(seen)" in html
+    assert "<table>" in html
+    assert "(seen)" in html
     csv = pd.read_csv(tmp_path / "tables" / "generalisation.csv")
-    assert len(csv) == len(table) and csv.seen.sum() == table.seen.sum()
+    assert len(csv) == len(table)
+    assert csv.seen.sum() == table.seen.sum()
 
 
 def test_without_lpips_there_is_no_lpips_matrix(tmp_path):
@@ -124,5 +126,5 @@ def test_an_unconfigured_mask_set_and_a_record_without_train_masks_are_named(tmp
         generalisation_table(metrics, models, {"center": MASKSETS["center"],
                                                "pixels": MASKSETS["pixels"]})
     write_text(models[0], json.dumps({"hparams": {}}))
-    with pytest.raises(InpaintError, match="hparams.train_masks is missing"):
+    with pytest.raises(InpaintError, match=r"hparams\.train_masks is missing"):
         generalisation_table(metrics, models, MASKSETS)
