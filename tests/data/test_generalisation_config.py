@@ -112,3 +112,16 @@ def test_a_folder_mask_set_cannot_be_trained_on(tmp_path):
                                            r"'folder', read as a set"):
         check_config(config)
 
+
+
+def test_lama_mask_sets_can_be_trained_on(tmp_path):
+    """LaMa's protocols are drawn mask by mask, so a model can train on each alone."""
+    from inpaint.masks.mixture import check_mixture
+
+    config = copy.deepcopy(BASE)
+    config["masks"] = {k: {"kind": k} for k in ["lama_thin", "lama_medium", "lama_thick"]}
+    config["generalisation"]["train_on"] = list(config["masks"])
+    config = load_config(write(tmp_path, config))
+    for maskset in config["masks"]:
+        blocks = generalisation_params(config, "glcic", maskset)["train_masks"]
+        assert check_mixture("x", blocks) == [{"kind": maskset, "weight": 1.0}]
