@@ -87,6 +87,13 @@ WITH_RAW = [
 ]
 PAIRED = {*WITH_RAW, *(f"{m}_raw" for m in WITH_RAW)}
 ALONE_RUNS = [r for r in LEARNED_RUNS if split_run(r)[0] not in PAIRED]
+
+
+def owner_run(run):
+    """The run whose model a run completes with (its method's model owner's)."""
+    return with_method(run, get_method_class(split_run(run)[0]).model_owner())
+
+
 # `generalisation`: a learned method trained on one mask set, `{method}.on-{maskset}`
 # (workflow/rules/generalisation.smk); never in the summary, paired, claims or figures
 GENERALISATION = config.get("generalisation")
@@ -95,9 +102,7 @@ GEN_RUNS = (
     if GENERALISATION
     else []
 )
-GEN_TRAINED = sorted(
-    {with_method(r, get_method_class(split_run(r)[0]).model_owner()) for r in GEN_RUNS}
-)
+GEN_TRAINED = sorted({owner_run(r) for r in GEN_RUNS})
 # figure rows: every method once (a multi-seed method's first seed)
 FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
 # ImageNet AlexNet / VGG16 feature weights, made by imagenet_weights in pretrained.smk from
@@ -194,8 +199,7 @@ def pair_model_json(wildcards):
 
 def model_json(wildcards):
     """A learned method completes with its (or its owner's) trained model."""
-    owner = get_method_class(base_method(wildcards)).model_owner()
-    return f"results/models/{wildcards.dataset}/{with_method(wildcards.method, owner)}/model.json"
+    return f"results/models/{wildcards.dataset}/{owner_run(wildcards.method)}/model.json"
 
 
 def validation_model(wildcards):

@@ -4,9 +4,7 @@
 # tables rule, so switching it on leaves the configured runs' metrics and tables as they are.
 GEN_TABLE_RUNS = [*GENERALISATION["methods"], *GEN_RUNS] if GENERALISATION else []
 # the models the table reads what each row was trained on from
-GEN_TABLE_MODELS = sorted(
-    {with_method(r, get_method_class(split_run(r)[0]).model_owner()) for r in GEN_TABLE_RUNS}
-)
+GEN_TABLE_MODELS = sorted({owner_run(r) for r in GEN_TABLE_RUNS})
 
 if GENERALISATION:
 
