@@ -66,8 +66,8 @@ class Lama(LearnedMethod):
     architecture_keys: ClassVar[tuple[str, ...]] = (
         "ngf", "n_downsampling", "n_blocks", "global_ratio", "max_features")
 
-    def __init__(self, steps: int = 180, batch_size: int = 16, checkpoint_every: int = 60,
-                 sample_every: int = 60, log_every: int = 10, flip: bool = True,
+    def __init__(self, steps: int = 170, batch_size: int = 16, checkpoint_every: int = 85,
+                 sample_every: int = 85, log_every: int = 10, flip: bool = True,
                  ngf: int = 16, n_downsampling: int = 2, n_blocks: int = 3,
                  global_ratio: float = 0.75, max_features: int = 1024, ndf: int = 16,
                  d_layers: int = 3, lr: float = 1e-3, d_lr: float = 1e-4,

@@ -261,13 +261,17 @@ class LamaSystem(TrainingSystem):
         self.runtime.scaler.update()  # one scaler, two optimisers stepped this step
         # discriminator step on the same prediction, detached
         self.disc.requires_grad_(True)
-        real = batch.detach().requires_grad_(True)
+        real = batch.detach().requires_grad_(bool(hp["gp_coef"]))
         with self.runtime.autocast():
             real_logits, _ = self.disc(real)
             fake_logits, _ = self.disc(pred.detach())
-        r1 = r1_penalty(real_logits.float(), real)
         d_adv = discriminator_adversarial(real_logits.float(), fake_logits.float(), hole)
-        self._step("discriminator", d_adv + hp["gp_coef"] * r1, self.disc)
+        d_total = d_adv
+        r1 = torch.zeros(())
+        if hp["gp_coef"]:  # 0: no penalty, and no double backward spent on it
+            r1 = r1_penalty(real_logits.float(), real)
+            d_total = d_adv + hp["gp_coef"] * r1
+        self._step("discriminator", d_total, self.disc)
         out = {"g_total": total.item(), "l1": l1.item(), "g_adv": g_adv.item(),
                "fm": fm.item(), "d_adv": d_adv.item(), "r1": r1.item()}
         if perc is not None:
