@@ -343,12 +343,12 @@ def test_vgg16_features_are_the_default_perceptual_network(tmp_path, monkeypatch
     assert net["kind"] == "vgg16"
     assert net["file"] == str(cache)
     assert len(net["sha256"]) == 64
-    assert record["loss_terms"]["perceptual_vgg16"] == 30.0
+    assert record["loss_terms"]["perceptual_vgg16"] == 0.03  # the authors' VGG weight
     assert "ADE20k" in record["loss_terms_reason"]
     losses = record["final_losses"]
     assert losses["perc"] > 0
     assert losses["g_total"] == pytest.approx(losses["l1"] + 10 * losses["g_adv"]
-                                              + 100 * losses["fm"] + 30 * losses["perc"],
+                                              + 100 * losses["fm"] + 0.03 * losses["perc"],
                                               rel=1e-5)
     notes = loss_term_notes([("faces", "lama")], model_records([model / MODEL_JSON]))
     assert len(notes) == 1

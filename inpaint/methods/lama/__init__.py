@@ -10,12 +10,15 @@ blocks with 75% global channels whose spectral transform is rfft2 -> 1x1 conv + 
 discriminator with the paper's loss: L1 on the known pixels (``w_l1_known`` 10,
 ``w_l1_missing`` 0), non-saturating adversarial (``w_adv`` 10) with the R1 penalty
 (``gp_coef`` 0.001), discriminator feature matching (``w_fm`` 100) and the perceptual loss
-of a high-receptive-field network (``w_perc`` 30); Adam 1e-3 (generator) and 1e-4
-(discriminator), gradient norms clipped at ``grad_clip`` 1.
+of a high-receptive-field network (``w_perc``: 30 with ``perceptual: hrf``); Adam 1e-3
+(generator) and 1e-4 (discriminator), gradient norms clipped at ``grad_clip`` 1.
 
 The paper's HRF network is an ADE20k-segmentation dilated ResNet50 that cannot be had
 offline: ``perceptual: vgg16`` (default) uses the project's ImageNet VGG16 pool1-3 features
-(inpaint.pretrained.vgg: ``vgg16_weights``, else torchvision's cached file, else
+with ``w_perc`` 0.03 by default, the authors' weight for their VGG perceptual loss
+(``configs/training/ablv2_work_no_segmpl_vgg.yaml``; ResNetPL's 30 on these VGG features
+made the term hundreds of times the sum of the others at 32 px, measured), its file from
+inpaint.pretrained.vgg ( ``vgg16_weights``, else torchvision's cached file, else
 resources/pretrained/vgg16_imagenet.pt, which the workflow makes before training; with no
 file outside the workflow the run trains without the term and says so); ``perceptual: hrf``
 with ``hrf_network: <path>`` loads your own network (TorchScript, a whole module saved
@@ -54,6 +57,10 @@ PERCEPTUAL = ("vgg16", "hrf", "none")
 # configs/training/big-lama.yaml: the paper's loss terms and weights
 PAPER_LOSS = {"l1_known": 10.0, "adversarial": 10.0, "r1": 0.001, "feature_matching": 100.0,
               "hrf_perceptual_ade20k_resnet50": 30.0}
+# the authors' weight for their VGG perceptual loss (configs/training/
+# ablv2_work_no_segmpl_vgg.yaml: perceptual.weight 0.03, resnet_pl.weight 0): the default
+# w_perc with perceptual: vgg16 (30, resnet_pl's, with hrf)
+VGG_WEIGHT = 0.03
 PAPER_HRF = ("ADE20k-segmentation dilated ResNet50 encoder (ade20k-resnet50dilated-ppm), "
              "not available offline")
 
@@ -72,12 +79,15 @@ class Lama(LearnedMethod):
                  global_ratio: float = 0.75, max_features: int = 1024, ndf: int = 16,
                  d_layers: int = 3, lr: float = 1e-3, d_lr: float = 1e-4,
                  w_l1_known: float = 10.0, w_l1_missing: float = 0.0, w_adv: float = 10.0,
-                 gp_coef: float = 0.001, w_fm: float = 100.0, w_perc: float = 30.0,
+                 gp_coef: float = 0.001, w_fm: float = 100.0, w_perc: float | None = None,
                  grad_clip: float = 1.0, perceptual: str = "vgg16",
                  vgg16_weights: str | None = None, hrf_network: str | None = None,
                  train_masks: list[dict] | None = None) -> None:
         train_masks = self.train_mask_mixture(
             list(LAMA_MIXTURE) if train_masks is None else train_masks)
+        if w_perc is None:  # the authors' weight for the perceptual network in use
+            w_perc = VGG_WEIGHT if perceptual == "vgg16" else PAPER_LOSS[
+                "hrf_perceptual_ade20k_resnet50"]
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip, ngf=ngf,
