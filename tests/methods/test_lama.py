@@ -343,7 +343,9 @@ def test_vgg16_features_are_the_default_perceptual_network(tmp_path, monkeypatch
     assert net["kind"] == "vgg16"
     assert net["file"] == str(cache)
     assert len(net["sha256"]) == 64
-    assert record["loss_terms"]["perceptual_vgg16"] == 0.03  # the authors' VGG weight
+    assert record["loss_terms"] == {"l1_known": 10.0, "adversarial": 10.0, "r1": 0.001,
+                                    "feature_matching": 100.0}
+    assert record["extra_loss_terms"] == {"perceptual_vgg16": 0.03}  # the authors' VGG weight
     assert "ADE20k" in record["loss_terms_reason"]
     losses = record["final_losses"]
     assert losses["perc"] > 0
@@ -352,8 +354,8 @@ def test_vgg16_features_are_the_default_perceptual_network(tmp_path, monkeypatch
                                               rel=1e-5)
     notes = loss_term_notes([("faces", "lama")], model_records([model / MODEL_JSON]))
     assert len(notes) == 1
-    assert "hrf_perceptual_ade20k_resnet50" in notes[0]
-    assert "perceptual_vgg16" in notes[0]
+    assert "4 of its paper's 5 loss terms" in notes[0]
+    assert "without hrf_perceptual (replaced by a perceptual loss on ImageNet VGG16" in notes[0]
     assert notes[0].startswith("lama on faces")
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
     with pytest.raises(InpaintError, match="perceptual network 'vgg16'"):
@@ -372,7 +374,8 @@ def test_a_user_hrf_network_trains_and_is_recorded(tmp_path, make_dataset):
     record = json.loads((tmp_path / "m" / MODEL_JSON).read_text())
     assert record["perceptual_network"]["kind"] == "hrf"
     assert record["perceptual_network"]["file"] == str(script)
-    assert record["loss_terms"]["perceptual_hrf"] == 30.0
+    assert record["loss_terms"]["hrf_perceptual"] == 30.0
+    assert record["extra_loss_terms"] == {}
     assert record["final_losses"]["perc"] > 0
 
 

@@ -56,7 +56,7 @@ LAMA_MIXTURE = ({"kind": "lama_thin"}, {"kind": "lama_medium"}, {"kind": "lama_t
 PERCEPTUAL = ("vgg16", "hrf", "none")
 # configs/training/big-lama.yaml: the paper's loss terms and weights
 PAPER_LOSS = {"l1_known": 10.0, "adversarial": 10.0, "r1": 0.001, "feature_matching": 100.0,
-              "hrf_perceptual_ade20k_resnet50": 30.0}
+              "hrf_perceptual": 30.0}
 # the authors' weight for their VGG perceptual loss (configs/training/
 # ablv2_work_no_segmpl_vgg.yaml: perceptual.weight 0.03, resnet_pl.weight 0): the default
 # w_perc with perceptual: vgg16 (30, resnet_pl's, with hrf)
@@ -86,8 +86,7 @@ class Lama(LearnedMethod):
         train_masks = self.train_mask_mixture(
             list(LAMA_MIXTURE) if train_masks is None else train_masks)
         if w_perc is None:  # the authors' weight for the perceptual network in use
-            w_perc = VGG_WEIGHT if perceptual == "vgg16" else PAPER_LOSS[
-                "hrf_perceptual_ade20k_resnet50"]
+            w_perc = VGG_WEIGHT if perceptual == "vgg16" else PAPER_LOSS["hrf_perceptual"]
         super().__init__(
             steps=steps, batch_size=batch_size, checkpoint_every=checkpoint_every,
             sample_every=sample_every, log_every=log_every, flip=flip, ngf=ngf,
@@ -168,31 +167,38 @@ class Lama(LearnedMethod):
                                f"the paper's {PAPER_HRF}")
 
     def loss_record(self) -> dict:
-        """model.json's account of the loss trained, beside the paper's."""
+        """model.json's account of the loss trained, beside the paper's: ``loss_terms`` are
+        the paper's terms trained (a user HRF network counts as the HRF term), ``extra_loss_terms``
+        those the paper does not have (the VGG16 stand-in, an L1 on the hole), so the
+        tables' footnote (inpaint.evaluation.loss_notes) names what is missing and why."""
         from inpaint.io import sha256_file
 
         kind, file, status = self.perceptual
         hp = self.params
-        trained = {"l1_known": hp["w_l1_known"], "l1_missing": hp["w_l1_missing"],
-                   "adversarial": hp["w_adv"], "r1": hp["gp_coef"],
-                   "feature_matching": hp["w_fm"]}
-        if kind != "none":
-            trained[f"perceptual_{kind}"] = hp["w_perc"]
-        trained = {name: float(w) for name, w in trained.items() if w}
+        trained = {"l1_known": hp["w_l1_known"], "adversarial": hp["w_adv"],
+                   "r1": hp["gp_coef"], "feature_matching": hp["w_fm"],
+                   "hrf_perceptual": hp["w_perc"] if kind == "hrf" else 0}
+        extra = {"l1_missing": hp["w_l1_missing"],
+                 "perceptual_vgg16": hp["w_perc"] if kind == "vgg16" else 0}
         reasons = []
         if kind == "vgg16":
-            reasons.append(f"perceptual network: ImageNet VGG16 pool1-3 in place of the "
-                           f"paper's {PAPER_HRF}")
+            reasons.append(f"replaced by a perceptual loss on ImageNet VGG16 pool1-3 features, "
+                           f"weight {hp['w_perc']:g}: the paper's {PAPER_HRF}")
         elif kind == "hrf":
-            reasons.append(f"perceptual network: user-supplied {file}")
+            reasons.append(f"HRF network: user-supplied {file}")
         else:
             reasons.append(f"perceptual loss {status}")
+        zeroed = [term for term, weight in trained.items()
+                  if not weight and term != "hrf_perceptual"]
+        if zeroed:
+            reasons.append(f"weight 0 in the config: {', '.join(zeroed)}")
         return {
             "perceptual_network": {"kind": kind, "status": status,
                                    "file": None if file is None else str(file),
                                    "sha256": None if file is None else sha256_file(file),
                                    "paper": PAPER_HRF},
-            "loss_terms": trained,
+            "loss_terms": {name: float(w) for name, w in trained.items() if w},
+            "extra_loss_terms": {name: float(w) for name, w in extra.items() if w},
             "paper_loss_terms": dict(PAPER_LOSS),
             "loss_terms_reason": "; ".join(reasons),
         }
