@@ -5,8 +5,9 @@
    (``kind: photos`` at 32 px, 16 train / 16 val images, n_test test images), the default
    config's four mask sets, the classical methods biharmonic, telea and navier_stokes,
    evaluation (LPIPS and ST-LPIPS on, as in the default run), validation, figures and
-   tables. Wall time of the run, and peak RSS per rule from Snakemake's ``benchmark:``
-   files (the evaluate job's must stay flat in n: it scores in batches). Least squares
+   tables. Wall time and CPU time (user + system of every process: robust on a loaded
+   machine) of the run, and peak RSS per rule from Snakemake's ``benchmark:`` files (the
+   evaluate job's must stay flat in n: it scores in batches). Least squares
    (``numpy.polyfit``) gives the seconds per test image and the fixed cost.
 2. **DAG size.** ``snakemake -n`` for k datasets x k mask sets x the three methods,
    k = ``--dag`` (1, 4, 16 by default); least squares over the dry run's job count gives
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -107,18 +109,25 @@ def copy_pretrained(workdir: Path) -> None:
         shutil.copy2(source / name, target / name)
 
 
+def children_cpu() -> float:
+    """User + system CPU seconds of every finished child process and its descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_n(n_test: int) -> dict:
     """One whole workflow run for ``n_test`` test images: wall seconds, jobs, peak RSS."""
     with tempfile.TemporaryDirectory(prefix=f"scaling{n_test}-") as tmp:
         workdir = Path(tmp)
         copy_pretrained(workdir)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         snakemake(workdir, workflow_config(n_test), "--cores", "1")
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, children_cpu() - cpu
         jobs = load_benchmarks(workdir / "results" / "benchmarks")
         n_metrics = len(list((workdir / "results" / "metrics").rglob("*.csv")))
     rules = jobs.groupby("rule")
-    return {"n_test": n_test, "wall_s": wall, "timed_jobs": len(jobs),  # jobs with a benchmark file
+    return {"n_test": n_test, "wall_s": wall, "cpu_s": cpu,
+            "timed_jobs": len(jobs),  # jobs with a benchmark file
             "metric_csvs": n_metrics,
             "evaluate_s": float(rules.wall_s.sum().get("evaluate", np.nan)),
             "evaluate_rss_mb": float(rules.max_rss_mb.max().get("evaluate", np.nan)),
@@ -160,12 +169,15 @@ def report(runs: pd.DataFrame, dags: pd.DataFrame) -> str:
                   f"{', '.join(METHODS)}, LPIPS + ST-LPIPS:", "",
                   runs.round(1).to_markdown(index=False), ""]
         per_image, fixed = fit(runs.n_test, runs.wall_s)
+        cpu_image, cpu_fixed = fit(runs.n_test, runs.cpu_s)
         ev_image, ev_fixed = fit(runs.n_test, runs.evaluate_s)
         rss_slope, rss_fixed = fit(runs.n_test, runs.evaluate_rss_mb)
         cells = 4 * len(METHODS)
         lines += [
             f"wall time = {fixed:.1f} s + {per_image * 1e3:.1f} ms x n_test "
             f"({per_image / cells * 1e3:.2f} ms per scored completion, {cells} per test image)",
+            f"CPU time = {cpu_fixed:.1f} s + {cpu_image * 1e3:.1f} ms x n_test "
+            f"({cpu_image / cells * 1e3:.2f} ms per scored completion)",
             f"evaluate job = {ev_fixed:.1f} s + {ev_image * 1e3:.1f} ms x n_test",
             f"evaluate peak RSS = {rss_fixed:.0f} MB + {rss_slope * 1e3:.2f} MB per 1000 test "
             f"images (range {runs.evaluate_rss_mb.min():.0f}-{runs.evaluate_rss_mb.max():.0f} MB)",

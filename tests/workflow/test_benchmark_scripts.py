@@ -166,3 +166,22 @@ def test_scaling_dry_run(capsys):
     out = capsys.readouterr().out
     assert "DAG build = " in out
     assert "ms x jobs" in out
+
+
+def test_scaling_report_fits_per_image_costs():
+    import pandas as pd
+
+    module = script("scaling")
+    runs = pd.DataFrame({"n_test": [64, 256, 1024], "wall_s": [30.0, 40.0, 80.0],
+                         "cpu_s": [20.0, 30.0, 70.0], "timed_jobs": 8, "metric_csvs": 12,
+                         "evaluate_s": [5.0, 10.0, 30.0],
+                         "evaluate_rss_mb": [900.0, 900.0, 900.0], "complete_s": 1.0,
+                         "peak_rss_mb": 900.0, "peak_rss_rule": "evaluate"})
+    dags = pd.DataFrame({"k": [1, 4], "cells": [3, 48], "jobs": [15, 75],
+                         "seconds": [3.0, 3.6]})
+    text = module.report(runs, dags)
+    slope, fixed = module.fit(runs.n_test, runs.cpu_s)
+    assert f"CPU time = {fixed:.1f} s + {slope * 1e3:.1f} ms x n_test" in text
+    assert "evaluate peak RSS = 900 MB + 0.00 MB per 1000 test images" in text
+    assert "DAG build = 2.85 s + 10.00 ms x jobs" in text
+    assert module.children_cpu() >= 0
