@@ -67,10 +67,8 @@ class ContextEncoderSystem(TrainingSystem):
         g = Generator(size, channels, self.p["base"], self.p["bottleneck"]).to(self.device)
         g.fill.copy_(torch.tensor(fill, dtype=torch.float32))
         self.modules["generator"] = g
-        # foreach: one multi-tensor update instead of a Python loop over the parameters
-        # (bit-identical results on the CPU, BENCHMARKS.md "benchmarks/efficiency.py")
         self.optimizers["generator"] = torch.optim.Adam(g.parameters(), self.p["lr"],
-                                                        betas=betas, foreach=True)
+                                                        betas=betas)
         if self.adversarial:
             if self.p["discriminator"] == "region":
                 d = RegionDiscriminator(self.p["region_size"], channels, self.p["d_base"])
@@ -78,8 +76,8 @@ class ContextEncoderSystem(TrainingSystem):
                 d = PatchDiscriminator(size, channels, self.p["d_base"])
             d = d.to(self.device)
             self.modules["discriminator"] = d
-            self.optimizers["discriminator"] = torch.optim.Adam(
-                d.parameters(), self.p["d_lr"], betas=betas, foreach=True)
+            self.optimizers["discriminator"] = torch.optim.Adam(d.parameters(),
+                                                                self.p["d_lr"], betas=betas)
 
     def masks(self, n: int, key: int) -> torch.Tensor:
         rng = np.random.default_rng(key)

@@ -40,9 +40,7 @@ class GLCICSystem(TrainingSystem):
     def _optimizer(self, module: torch.nn.Module) -> torch.optim.Optimizer:
         if self.hp["optimizer"] == "adadelta":
             return torch.optim.Adadelta(module.parameters(), lr=self.hp["lr"])
-        # foreach: one multi-tensor update (bit-identical on the CPU, BENCHMARKS.md)
-        return torch.optim.Adam(module.parameters(), lr=self.hp["lr"], betas=(0.5, 0.999),
-                                foreach=True)
+        return torch.optim.Adam(module.parameters(), lr=self.hp["lr"], betas=(0.5, 0.999))
 
     def phase(self, step: int) -> str:
         return phase_at(step, self.hp["completion_steps"], self.hp["discriminator_steps"])

@@ -93,11 +93,8 @@ class YehDCGANSystem(TrainingSystem):
         self.d = Discriminator(size, channels, base).to(self.device)
         self.modules = {"generator": self.g, "discriminator": self.d}
         betas = (beta1, 0.999)
-        # foreach: one multi-tensor update (bit-identical on the CPU, BENCHMARKS.md)
-        self.optimizers = {"g": torch.optim.Adam(self.g.parameters(), lr, betas=betas,
-                                                 foreach=True),
-                           "d": torch.optim.Adam(self.d.parameters(), lr, betas=betas,
-                                                 foreach=True)}
+        self.optimizers = {"g": torch.optim.Adam(self.g.parameters(), lr, betas=betas),
+                           "d": torch.optim.Adam(self.d.parameters(), lr, betas=betas)}
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, float]:
         rt, opt_g, opt_d = self.runtime, self.optimizers["g"], self.optimizers["d"]
