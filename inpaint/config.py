@@ -148,8 +148,74 @@ def check_config(config: dict) -> dict:
             raise InpaintError(f"methods.{name}: bad hyper-parameter: {exc}") from None
     for name, block in config.get("masks", {}).items():
         check_params(name, block)
+    check_generalisation(config)
     check_paths(config)
     return config
+
+
+def takes_train_masks(cls) -> bool:
+    """Whether a method class draws training masks: a ``train_masks`` parameter of its
+    ``__init__`` or of a base class's (a variant may pass its parameters on as **params)."""
+    import inspect
+
+    return any("train_masks" in inspect.signature(k.__init__).parameters
+               for k in cls.__mro__ if "__init__" in vars(k))
+
+
+def generalisation_params(config: dict, method: str, maskset: str) -> dict:
+    """The block of ``method`` trained on mask set ``maskset`` alone (a generalisation run):
+    its own block (an unconfigured model owner: its defaults) with ``train_masks`` the
+    evaluation's block of that mask set, drawn from the method's training seed stream."""
+    params = method_params(config, method) if method in config.get("methods", {}) else {}
+    return {**params, "train_masks": [dict(config["masks"][maskset])]}
+
+
+def check_generalisation(config: dict) -> None:
+    """The optional ``generalisation`` block: configured learned methods that take
+    ``train_masks``, configured mask sets that training can draw, no ``seeds``."""
+    from inpaint.masks.kinds import MASK_KINDS
+    from inpaint.methods import get_method_class, list_methods
+
+    block = config.get("generalisation")
+    if block is None:
+        return
+    if config.get("seeds"):
+        raise InpaintError("generalisation: not combined with `seeds` (a run is trained on one "
+                           "seed or on one mask set, not both); run them as two configs")
+    methods = method_blocks(config)
+    for name in block.get("methods") or []:
+        where = f"generalisation.methods: {name!r}"
+        if name not in methods:
+            raise InpaintError(f"{where} is not a configured method (methods: "
+                               f"{', '.join(methods)}); its normal run is the reference row")
+        if methods[name].get("external") or name not in list_methods() \
+                or not get_method_class(name).learned:
+            raise InpaintError(f"{where} is not a learned method: only trained methods "
+                               "generalise to masks they did not see")
+        if not takes_train_masks(get_method_class(name)):
+            raise InpaintError(f"{where} has no train_masks parameter (it draws no training "
+                               "masks), so it cannot be trained on one mask set")
+    masks = config.get("masks", {})
+    for maskset in block.get("train_on") or []:
+        where = f"generalisation.train_on: {maskset!r}"
+        if maskset not in masks:
+            raise InpaintError(f"{where} is not a configured mask set (masks: "
+                               f"{', '.join(masks)})")
+        if MASK_KINDS.get(masks[maskset]["kind"]).per_set:
+            raise InpaintError(f"{where} is kind {masks[maskset]['kind']!r}, read as a set "
+                               "from files: training draws its masks, so it cannot train on it")
+    for name in block.get("methods") or []:
+        cls = get_method_class(name)
+        for maskset in block.get("train_on") or []:
+            params = generalisation_params(config, name, maskset)
+            owner = cls.model_owner()
+            try:
+                cls(**params)
+                if owner != name:
+                    get_method_class(owner)(**generalisation_params(config, owner, maskset))
+            except (TypeError, ValueError, InpaintError) as exc:
+                raise InpaintError(f"generalisation: {name} trained on {maskset}: {exc}"
+                                   ) from None
 
 
 def load_config(path: str | os.PathLike) -> dict:

@@ -36,6 +36,7 @@ COMMANDS: tuple[Command, ...] = (
     evaluation.fid_features,
     evaluation.distribution,
     evaluation.distribution_tables,
+    evaluation.generalisation_table,
     methods.methods,
     data.benchmark_manifest,
     data.verify_benchmark,

@@ -183,3 +183,25 @@ def distribution_tables(args) -> None:
 
     table = write_distribution_tables(args.inputs, args.out)
     print(f"{len(table)} rows -> {args.out}/distribution.{{csv,md,html}}")
+
+
+def _generalisation_table_options(p) -> None:
+    p.add_argument("--metrics", nargs="+", required=True,
+                   help="results/metrics/{dataset}/{maskset}/{run}.csv files of the "
+                   "generalisation runs ({method}.on-{maskset}) and the methods' own runs")
+    p.add_argument("--models", nargs="+", required=True,
+                   help="results/models/{dataset}/{run}/model.json of their models (what "
+                   "each was trained on)")
+    p.add_argument("--masksets", type=json_object, required=True,
+                   help="the config's masks blocks as JSON (the tested mask sets)")
+    p.add_argument("--out", required=True, help="tables folder")
+
+
+@command("generalisation-table",
+         "results/tables/generalisation.{csv,md,html}: learned methods trained on one mask "
+         "set, tested on each", _generalisation_table_options)
+def generalisation_table(args) -> None:
+    from inpaint.evaluation.generalisation import write_generalisation_tables
+
+    table = write_generalisation_tables(args.metrics, args.models, args.masksets, args.out)
+    print(f"{len(table)} cells -> {args.out}/generalisation.{{csv,md,html}}")

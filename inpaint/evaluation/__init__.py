@@ -22,6 +22,7 @@ Reports (the tables step, results/tables/):
     loss_notes      notes for methods trained with fewer loss terms than their paper
     htmlpage        markdown pages as HTML for the Snakemake report
     distribution_tables  results/tables/distribution.*
+    generalisation  trained on one mask set, tested on each (results/tables/generalisation.*)
     figures         figure grids: real / corrupted / one row per method
 
 Nothing is imported here: ``import inpaint.evaluation.<module>``.

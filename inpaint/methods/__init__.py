@@ -12,6 +12,7 @@ from inpaint.methods import (
     classical,  # noqa: F401  (biharmonic, telea, navier_stokes, shiftmap, fsr)
     context_encoder,  # noqa: F401  (context_encoder, context_encoder_l2)
     glcic,  # noqa: F401  (registers glcic, glcic_raw)
+    lama,  # noqa: F401  (registers lama)
     pconv,  # noqa: F401  (registers pconv, pconv_plainconv)
     yeh_dcgan,  # noqa: F401  (registers yeh_dcgan, yeh_dcgan_raw)
 )

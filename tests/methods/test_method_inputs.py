@@ -28,6 +28,7 @@ TINY = {
     "context_encoder": {"steps": 2, "batch_size": 4, "base": 4, "bottleneck": 8, "d_base": 4},
     "context_encoder_l2": {"steps": 2, "batch_size": 4, "base": 4, "bottleneck": 8},
     "glcic": {"steps": 2, "batch_size": 4, "width": 4, "d_width": 4},
+    "lama": {"steps": 2, "batch_size": 4, "ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 2},
     "pconv": {"steps": 2, "batch_size": 4, "base_channels": 4, "mask_pool": 4},
     "yeh_dcgan": {"steps": 2, "batch_size": 4, "base": 8, "nz": 8, "search_steps": 3,
                   "restarts": 1},

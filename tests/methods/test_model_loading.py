@@ -19,6 +19,7 @@ TINY = {
     "context_encoder": {"steps": 1, "batch_size": 4, "base": 4, "bottleneck": 8, "d_base": 4},
     "context_encoder_l2": {"steps": 1, "batch_size": 4, "base": 4, "bottleneck": 8},
     "glcic": {"steps": 1, "batch_size": 4, "width": 4, "d_width": 4},
+    "lama": {"steps": 1, "batch_size": 4, "ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 2},
     "pconv": {"steps": 1, "batch_size": 4, "base_channels": 4, "mask_pool": 4},
     "pconv_plainconv": {"steps": 1, "batch_size": 4, "base_channels": 4, "mask_pool": 4},
     "yeh_dcgan": {"steps": 1, "batch_size": 4, "base": 8, "nz": 8, "search_steps": 1,
@@ -26,7 +27,8 @@ TINY = {
 }
 # another value of each architecture key (valid for the method's constructor)
 CHANGED = {"base": 12, "bottleneck": 16, "width": 8, "downsamples": 1, "dilations": [2, 4],
-           "base_channels": 8, "depth": 2, "kernels": [3, 3], "nz": 4}
+           "base_channels": 8, "depth": 2, "kernels": [3, 3], "nz": 4, "ngf": 8,
+           "n_downsampling": 1, "n_blocks": 2, "global_ratio": 0.5, "max_features": 4}
 OWNERS = [n for n in list_methods() if get_method_class(n).learned
           and get_method_class(n).shares_model_with is None]
 

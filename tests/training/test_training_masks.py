@@ -100,6 +100,7 @@ def test_model_json_states_the_mixture(name, tmp_path):
     tiny = {"context_encoder": {"base": 4, "bottleneck": 8, "d_base": 4},
             "context_encoder_l2": {"base": 4, "bottleneck": 8},
             "glcic": {"width": 4, "d_width": 4},
+            "lama": {"ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 2},
             "pconv": {"base_channels": 4, "mask_pool": 4},
             "pconv_plainconv": {"base_channels": 4, "mask_pool": 4},
             "yeh_dcgan": {"base": 8, "nz": 8}}[name]

@@ -1,6 +1,7 @@
 """The per-rule summary of Snakemake benchmark files (benchmarks/rule_times.py)."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,151 @@ def test_per_rule_sums_and_longest_job(tmp_path, capsys):
     assert "faces/pconv" in capsys.readouterr().out
     with pytest.raises(SystemExit, match="no Snakemake benchmark files"):
         module.main([str(tmp_path / "none")])
+
+
+def script(name: str):
+    """benchmarks/{name}.py as the module ``name`` (its dataclasses need sys.modules)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"benchmarks/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+TOY_CONFIG = """
+datasets:
+  d: {kind: photos, size: 16}
+masks:
+  center: {kind: center}
+methods:
+  telea: {}
+  yeh_dcgan: {steps: 4, batch_size: 2, base: 4, nz: 8, restarts: 1}
+  yeh_dcgan_raw: {steps: 4, batch_size: 2, base: 4, nz: 8, restarts: 1}
+  glcic: {steps: 50, batch_size: 2, width: 4, d_width: 4}
+"""
+
+
+def test_efficiency_layer_ops_replay_the_step_flops():
+    """The recorded convolutions / matmuls of a step are all of its counted FLOPs."""
+    import torch
+
+    module = script("efficiency")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(),
+                              torch.nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1),
+                              torch.nn.Flatten(), torch.nn.Linear(4 * 16 * 16, 5))
+    x = torch.randn(2, 3, 8, 8)
+
+    def step():
+        net(x).square().sum().backward()
+
+    layers = module.record_layers(step)
+    assert layers.flops == module.count_flops(step) > 0
+    names = {op.func._overloadpacket.__name__ for op in layers.ops}
+    assert {"convolution", "convolution_backward", "addmm", "mm"} <= names
+    assert module.layer_rate(layers, min_time=0.001) > 0
+
+
+def test_efficiency_rows_weight_phases_by_their_steps():
+    module = script("efficiency")
+    a = module.Phase("m", "a", [1, 2, 3], 0.75, flops=3e9, step_s=[0.1, 0.3, 0.2],
+                     peak=[5e10], own=[3e10])
+    b = module.Phase("m", "b", [4], 0.25, flops=1e9, step_s=[0.1], peak=[6e10], own=[2e10])
+    rows = module.rows([a, b])
+    assert [r.method for r in rows] == ["m [a, 75%]", "m [b, 25%]", "m (training)"]
+    assert rows[0].achieved == pytest.approx(3e9 / 0.2)
+    whole = rows[-1]
+    assert whole.flops == pytest.approx(2.5e9)
+    assert whole.step_s == pytest.approx(0.175)
+    # own-layer rate of the whole: FLOPs over the replay seconds of each phase's share
+    assert whole.own == pytest.approx(2.5e9 / (0.75 * 0.1 + 0.25 * 0.05))
+    assert "| m (training) |" in module.table(rows)
+    assert module.rows([a])[0].method == "m"
+
+
+def test_efficiency_smoke(tmp_path, capsys):
+    """The whole benchmark at toy size: every learned method with a model of its own."""
+    module = script("efficiency")
+    config = tmp_path / "config.yaml"
+    config.write_text(TOY_CONFIG)
+    assert module.main(["--config", str(config), "--repeats", "1", "--steps", "1",
+                        "--warmup", "1", "--min-time", "0.001", "--profile",
+                        "--profile-below", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| yeh_dcgan |" in out
+    assert "| glcic (training) |" in out
+    assert "yeh_dcgan_raw" not in out  # shares yeh_dcgan's model
+    assert "### glcic (" in out
+    assert "step profiled" in out
+    assert "inpaint/methods/glcic/system.py" in out
+    assert "Self CPU" in out
+
+
+def test_gpu_without_cuda_says_so(capsys, monkeypatch):
+    import torch
+
+    module = script("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert module.main([]) == 0
+    assert "no CUDA device" in capsys.readouterr().out
+
+
+def test_gpu_rows_on_the_cpu(tmp_path):
+    """The CUDA path's row builders, run on the CPU at toy size, and the tables written."""
+    import pandas as pd
+
+    module = script("gpu")
+    config = tmp_path / "toy.yaml"
+    config.write_text(TOY_CONFIG)
+    out = tmp_path / "out"
+    assert module.main([str(config), "--device", "cpu", "--steps", "1", "--warmup", "1",
+                        "--search-batch", "3", "--search-steps", "2", "--out", str(out)]) == 0
+    frame = pd.read_csv(out / "gpu.csv")
+    assert list(frame.columns) == module.COLUMNS
+    assert list(frame.method) == ["yeh_dcgan", "yeh_dcgan (latent search)", "glcic", "glcic",
+                                  "glcic"]
+    assert list(frame.phase[2:]) == ["completion", "discriminator", "joint"]
+    assert (frame.images_per_s > 0).all()
+    assert frame.peak_mem_mb.isna().all()
+    assert frame.batch.tolist() == [2, 3, 2, 2, 2]
+    assert (frame["size"] == 16).all()
+    assert "| toy" in (out / "gpu.md").read_text()
+
+
+def test_scaling_configs_and_fit():
+    module = script("scaling")
+    config = module.workflow_config(100, datasets=2, masksets=6)
+    assert list(config["datasets"]) == ["photos0", "photos1"]
+    assert config["datasets"]["photos0"]["n_test"] == 100
+    assert list(config["masks"]) == ["center", "box", "irregular", "pixels", "center1", "box1"]
+    assert list(config["methods"]) == ["biharmonic", "telea", "navier_stokes"]
+    assert module.fit([1, 2, 3], [5, 7, 9]) == pytest.approx((2.0, 3.0))
+
+
+@pytest.mark.slow
+def test_scaling_dry_run(capsys):
+    """The DAG part for real (dry runs of this checkout's workflow)."""
+    module = script("scaling")
+    assert module.main(["--n", "--dag", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "DAG build = " in out
+    assert "ms x jobs" in out
+
+
+def test_scaling_report_fits_per_image_costs():
+    import pandas as pd
+
+    module = script("scaling")
+    runs = pd.DataFrame({"n_test": [64, 256, 1024], "wall_s": [30.0, 40.0, 80.0],
+                         "cpu_s": [20.0, 30.0, 70.0], "timed_jobs": 8, "metric_csvs": 12,
+                         "evaluate_s": [5.0, 10.0, 30.0],
+                         "evaluate_rss_mb": [900.0, 900.0, 900.0], "complete_s": 1.0,
+                         "peak_rss_mb": 900.0, "peak_rss_rule": "evaluate"})
+    dags = pd.DataFrame({"k": [1, 4], "cells": [3, 48], "jobs": [15, 75],
+                         "seconds": [3.0, 3.6]})
+    text = module.report(runs, dags)
+    slope, fixed = module.fit(runs.n_test, runs.cpu_s)
+    assert f"CPU time = {fixed:.1f} s + {slope * 1e3:.1f} ms x n_test" in text
+    assert "evaluate peak RSS = 900 MB + 0.00 MB per 1000 test images" in text
+    assert "DAG build = 2.85 s + 10.00 ms x jobs" in text
+    assert module.children_cpu() >= 0

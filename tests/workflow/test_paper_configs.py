@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[2]
 PAPER = ROOT / "config" / "paper"
 CONFIGS = sorted(p.stem for p in PAPER.glob("*.yaml"))
 EXPECTED = ["iizuka2017_celeba", "iizuka2017_places256", "liu2018_places256",
-            "liu2018_places512", "pathak2016_paris128", "yeh2017_celeba64"]
+            "liu2018_places512", "pathak2016_paris128", "suvorov2022_celebahq256",
+            "suvorov2022_places256", "yeh2017_celeba64"]
 TOY_SIZE = 32
 # per method: the keys overridden at toy scale (every other hyper-parameter is the paper's)
 TOY = {
@@ -43,6 +44,7 @@ TOY = {
               "base_channels": 4, "mask_pool": 4},
     "pconv_plainconv": {"steps": 2, "finetune_steps": 1, "batch_size": 2, "depth": 3,
                         "base_channels": 4, "mask_pool": 4},
+    "lama": {"steps": 2, "batch_size": 2, "ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 2},
 }
 ENGINE = {"checkpoint_every": 0, "sample_every": 0, "log_every": 1}
 

@@ -38,7 +38,8 @@ def test_cli_help_lists_every_stage():
     for command in ["fetch-faces", "fetch-weights", "fetch-fid-inception", "prepare-data",
                     "make-masks", "train", "complete-set", "complete", "validate", "evaluate",
                     "fid-features", "distribution", "distribution-tables", "tables", "figure",
-                    "benchmark-manifest", "verify-benchmark", "methods", "check-config"]:
+                    "benchmark-manifest", "verify-benchmark", "methods", "check-config",
+                    "generalisation-table"]:
         assert re.search(rf"^\s+{command}\b", out, re.M), command
 
 

@@ -10,13 +10,21 @@ from snakemake.utils import validate
 from inpaint.config import (
     builtin_methods,
     check_config,
+    generalisation_params,
     launch_prefix,
     method_gpus,
     method_params,
     train_gpus,
 )
 from inpaint.methods import get_method_class
-from inpaint.runs import run_name, runs, split_run
+from inpaint.runs import (
+    generalisation_runs,
+    run_name,
+    runs,
+    split_run,
+    split_train_on,
+    with_method,
+)
 
 # A config file named on the command line (--configfile config/paper/x.yaml) replaces
 # the embedded config.yaml instead of extending it, which would mix the default's
@@ -79,6 +87,22 @@ WITH_RAW = [
 ]
 PAIRED = {*WITH_RAW, *(f"{m}_raw" for m in WITH_RAW)}
 ALONE_RUNS = [r for r in LEARNED_RUNS if split_run(r)[0] not in PAIRED]
+
+
+def owner_run(run):
+    """The run whose model a run completes with (its method's model owner's)."""
+    return with_method(run, get_method_class(split_run(run)[0]).model_owner())
+
+
+# `generalisation`: a learned method trained on one mask set, `{method}.on-{maskset}`
+# (workflow/rules/generalisation.smk); never in the summary, paired, claims or figures
+GENERALISATION = config.get("generalisation")
+GEN_RUNS = (
+    generalisation_runs(GENERALISATION["methods"], GENERALISATION["train_on"])
+    if GENERALISATION
+    else []
+)
+GEN_TRAINED = sorted({owner_run(r) for r in GEN_RUNS})
 # figure rows: every method once (a multi-seed method's first seed)
 FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
 # ImageNet AlexNet / VGG16 feature weights, made by imagenet_weights in pretrained.smk from
@@ -141,20 +165,24 @@ def run_seed(wildcards):
     return config["seed"] if seed is None else seed
 
 
-def method_json(wildcards):
-    """The method's config block; an owner trained only for a variant gets its defaults."""
+def run_params(wildcards):
+    """The run's method block; an owner trained only for a variant gets its defaults; a
+    generalisation run's `train_masks` is its one mask set (inpaint.config)."""
     method = base_method(wildcards)
-    if method not in config["methods"]:
-        return quoted_json({})
-    return quoted_json(method_params(config, method))
+    maskset = split_train_on(wildcards.method)[1]
+    if maskset is not None:
+        return generalisation_params(config, method, maskset)
+    return method_params(config, method) if method in config["methods"] else {}
+
+
+def method_json(wildcards):
+    return quoted_json(run_params(wildcards))
 
 
 def pretrained_inputs(wildcards):
     """Pretrained files a run's training reads, as its method class says (pconv's VGG16
     weights unless its VGG terms are off): a rule makes them before training."""
-    method = base_method(wildcards)
-    params = method_params(config, method) if method in config["methods"] else {}
-    return get_method_class(method).pretrained_inputs(params)
+    return get_method_class(base_method(wildcards)).pretrained_inputs(run_params(wildcards))
 
 
 def dataset_inputs(wildcards):
@@ -171,9 +199,7 @@ def pair_model_json(wildcards):
 
 def model_json(wildcards):
     """A learned method completes with its (or its owner's) trained model."""
-    method, seed = split_run(wildcards.method)
-    owner = run_name(get_method_class(method).model_owner(), seed)
-    return f"results/models/{wildcards.dataset}/{owner}/model.json"
+    return f"results/models/{wildcards.dataset}/{owner_run(wildcards.method)}/model.json"
 
 
 def validation_model(wildcards):
@@ -205,6 +231,12 @@ def all_targets():
         *(
             ["results/tables/distribution.csv", "results/tables/distribution.html"]
             if config["evaluation"]["fid"]
+            else []
+        ),
+        # trained on one mask set, tested on each (workflow/rules/generalisation.smk)
+        *(
+            ["results/tables/generalisation.csv", "results/tables/generalisation.html"]
+            if GENERALISATION
             else []
         ),
     ]

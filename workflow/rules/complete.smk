@@ -42,7 +42,7 @@ rule complete_learned:
     benchmark:
         "results/benchmarks/complete/{dataset}/{method}.tsv"
     wildcard_constraints:
-        method=alternatives(ALONE_RUNS),
+        method=alternatives(ALONE_RUNS + GEN_RUNS),
     conda:
         "../envs/inpaint.yaml"
     threads: 1

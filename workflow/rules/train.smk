@@ -18,7 +18,7 @@ rule train:
     benchmark:
         "results/benchmarks/train/{dataset}/{method}.tsv"
     wildcard_constraints:
-        method=alternatives(TRAINED_RUNS),
+        method=alternatives(TRAINED_RUNS + GEN_TRAINED),
     conda:
         "../envs/inpaint.yaml"
     threads: 2

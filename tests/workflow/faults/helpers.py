@@ -54,10 +54,12 @@ TINY = {
               "log_every": 1},
     "pconv": _PCONV,
     "pconv_plainconv": _PCONV,
+    "lama": {"steps": 6, "batch_size": 4, "ngf": 4, "n_blocks": 1, "ndf": 4, "d_layers": 2,
+             "checkpoint_every": 2, "sample_every": 0, "log_every": 1},
 }
-# kill -9 at this step (the last checkpoint before it: 2, 2, 2, 3, 4, 4)
+# kill -9 at this step (the last checkpoint before it: 2, 2, 2, 3, 4, 4, 2)
 KILL_AT = {"yeh_dcgan": 3, "context_encoder": 3, "context_encoder_l2": 3, "glcic": 5,
-           "pconv": 5, "pconv_plainconv": 5}
+           "pconv": 5, "pconv_plainconv": 5, "lama": 3}
 # methods whose kill lands in another training phase than their last checkpoint's
 PHASED = ("glcic", "pconv", "pconv_plainconv")
 
