@@ -6,7 +6,6 @@ exact resume and the model.json record."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -242,16 +241,6 @@ def test_hrf_network_files_load(tmp_path):
 
 
 # ---- training and completion -----------------------------------------------------------------
-@pytest.fixture
-def make_dataset(smooth_images, tiny_dataset):
-    def make(root: Path, kind: str = "faces", channels: int = 3) -> Path:
-        splits = {name: smooth_images(n, channels, SIZE, seed)
-                  for seed, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)])}
-        return tiny_dataset(root / "data", splits, kind=kind)
-
-    return make
-
-
 def test_tiny_train_then_complete_through_the_cli(tmp_path, make_dataset, smooth_images,
                                                    capfd):
     data = make_dataset(tmp_path)

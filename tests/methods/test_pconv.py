@@ -5,7 +5,6 @@ train -> complete."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,16 +226,6 @@ def test_vgg_terms_match_separate_passes_and_reach_the_unet(channels):
     assert out.grad is not None
     assert out.grad.abs().sum() > 0
     assert all(p.grad is None for p in vgg.parameters())
-
-
-@pytest.fixture
-def make_dataset(smooth_images, tiny_dataset):
-    def make(root: Path, kind: str = "faces", channels: int = 3) -> Path:
-        splits = {name: smooth_images(n, channels, SIZE, seed)
-                  for seed, (name, n) in enumerate([("train", 16), ("val", 4), ("test", 4)])}
-        return tiny_dataset(root / "data", splits, kind=kind)
-
-    return make
 
 
 @pytest.mark.parametrize("name", ["pconv", "pconv_plainconv"])
