@@ -223,8 +223,9 @@ def test_hrf_network_files_load(tmp_path):
     torch.jit.save(torch.jit.script(net), script)
     torch.testing.assert_close(load_hrf_network(script)(x), net(x))
     module = tmp_path / "hrf_module.pt"
-    torch.save(net, module)
-    torch.testing.assert_close(load_hrf_network(module)(x), net(x))
+    torch.save(net, module)  # a pickled module: never unpickled, refused with a hint
+    with pytest.raises(InpaintError, match=r"hrf_module\.pt.*torch\.jit\.save"):
+        load_hrf_network(module)
     state = tmp_path / "resnet50.pth"
     torch.save(resnet50(weights=None).state_dict(), state)
     feats = load_hrf_network(state).eval()(torch.rand(1, 3, 32, 32))

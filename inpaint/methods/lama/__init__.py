@@ -21,8 +21,8 @@ made the term hundreds of times the sum of the others at 32 px, measured), its f
 inpaint.pretrained.vgg ( ``vgg16_weights``, else torchvision's cached file, else
 resources/pretrained/vgg16_imagenet.pt, which the workflow makes before training; with no
 file outside the workflow the run trains without the term and says so); ``perceptual: hrf``
-with ``hrf_network: <path>`` loads your own network (TorchScript, a whole module saved
-with ``torch.save``, or a torchvision ResNet50 state dict run dilated as LaMa's
+with ``hrf_network: <path>`` loads your own network (TorchScript, or a torchvision
+ResNet50 state dict, read without unpickling, run dilated as LaMa's
 ``resnet50dilated``; ImageNet-normalised inputs, its output feature maps compared);
 ``perceptual: none`` drops the term. model.json records the network used
 (``perceptual_network``) and the loss terms beside the paper's, so the tables footnote the

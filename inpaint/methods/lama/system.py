@@ -141,9 +141,11 @@ def load_hrf_network(path: Path) -> nn.Module:
 
     * a TorchScript file (``torch.jit.save``) whose forward maps NCHW images to a tensor,
       a list/tuple of tensors or a dict of them (the feature maps compared);
-    * a whole module saved with ``torch.save(module)`` (the same forward);
     * a state dict of torchvision's ResNet50 (``conv1.weight``, ``layer1.0.conv1.weight``,
       ...; an ``fc.`` head is ignored), loaded into :class:`DilatedResNet50Features`.
+
+    Nothing is unpickled: a state dict is read with ``weights_only=True``, so a whole
+    module saved with ``torch.save(module)`` is refused (save it as TorchScript).
     """
     if not path.is_file():
         raise InpaintError(f"hrf_network: no such file {path}")
@@ -152,12 +154,12 @@ def load_hrf_network(path: Path) -> nn.Module:
     except (RuntimeError, ValueError):
         pass  # not TorchScript
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+        obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # any unpickling failure: one error naming the file
-        raise InpaintError(f"hrf_network {path}: neither a TorchScript file nor a torch "
-                           f"save ({type(exc).__name__}: {exc})") from None
-    if isinstance(obj, nn.Module):
-        return obj
+        raise InpaintError(f"hrf_network {path}: neither a TorchScript file nor a state "
+                           f"dict of tensors (a whole module saved with torch.save is not "
+                           f"loaded: save it with torch.jit.save) "
+                           f"({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
     if isinstance(obj, dict):
         state = obj.get("state_dict", obj)
         state = {k.removeprefix("module."): v for k, v in state.items()
@@ -179,8 +181,8 @@ def load_hrf_network(path: Path) -> nn.Module:
                                f"({str(exc).splitlines()[0]}); save your network as "
                                f"TorchScript instead") from None
         return net
-    raise InpaintError(f"hrf_network {path}: holds a {type(obj).__name__}, not a torch "
-                       "module, TorchScript or a ResNet50 state dict")
+    raise InpaintError(f"hrf_network {path}: holds a {type(obj).__name__}, not "
+                       "TorchScript or a ResNet50 state dict")
 
 
 def perceptual_network(kind: str, path: Path | None, device: torch.device) -> PerceptualLoss:
