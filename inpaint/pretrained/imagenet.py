@@ -342,6 +342,19 @@ def resolve_path(name: str, path: str | os.PathLike | None = None) -> Path:
     return default_path(name)
 
 
+def find_weights(name: str, path: str | os.PathLike | None, key: str) -> Path | None:
+    """The weight file a training reads, torch-free: a configured ``path`` must exist (else
+    an InpaintError naming the config ``key``); without one, :func:`resolve_path`'s file
+    when it is there, else None (the caller trains without the term and says why)."""
+    if path is not None:
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise InpaintError(f"{key}: no such file {file}")
+        return file
+    file = resolve_path(name)
+    return file if file.is_file() else None
+
+
 def load_features(name: str, path: str | os.PathLike | None = None) -> tuple[dict, Path]:
     """(``features.*`` state dict, file) of ImageNet network ``name``, strictly checked.
 

@@ -142,7 +142,7 @@ class Lama(LearnedMethod):
 
     def resolve_perceptual(self) -> tuple[str, Path | None, str]:
         """(network kind, file, "on: ..." / "off: <reason>"), torch-free."""
-        from inpaint.pretrained.imagenet import resolve_path
+        from inpaint.pretrained.imagenet import find_weights, resolve_path
 
         hp = self.params
         if not self.wants_perceptual():
@@ -152,17 +152,12 @@ class Lama(LearnedMethod):
             if not file.is_file():
                 raise InpaintError(f"methods.{self.name}.hrf_network: no such file {file}")
             return "hrf", file, f"on: user-supplied HRF network {file}"
-        if hp["vgg16_weights"] is not None:
-            file = Path(hp["vgg16_weights"]).expanduser()
-            if not file.is_file():
-                raise InpaintError(f"methods.{self.name}.vgg16_weights: no such file {file}")
-        else:
-            file = resolve_path("vgg16")
-            if not file.is_file():
-                return "none", None, (
-                    f"off: no VGG16 ImageNet weights (neither vgg16_weights in the config nor "
-                    f"{file}; make it with `inpaint fetch-weights imagenet`); trained "
-                    f"without the perceptual loss")
+        file = find_weights("vgg16", hp["vgg16_weights"], f"methods.{self.name}.vgg16_weights")
+        if file is None:
+            return "none", None, (
+                f"off: no VGG16 ImageNet weights (neither vgg16_weights in the config nor "
+                f"{resolve_path('vgg16')}; make it with `inpaint fetch-weights imagenet`); "
+                f"trained without the perceptual loss")
         return "vgg16", file, (f"on: VGG16 ImageNet pool1-3 features {file} in place of "
                                f"the paper's {PAPER_HRF}")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inpaint.errors import InpaintError
 from inpaint.io import read_json, sha256_file
 
 FINETUNE_SHARE = 1 / 3  # default fine-tuning phase: the last third of the steps
@@ -42,22 +41,17 @@ def vgg16_weights_status(path: str | None, enabled: bool = True) -> tuple[Path |
     resources/pretrained/vgg16_imagenet.pt (inpaint.pretrained.imagenet.resolve_path),
     without importing torch.
     """
-    from inpaint.pretrained.imagenet import resolve_path
+    from inpaint.pretrained.imagenet import find_weights, resolve_path
 
     if not enabled:
         return None, ("off: disabled in the config (perceptual: false or w_perc = "
                       "w_style = 0)")
-    if path is not None:
-        file = Path(path).expanduser()
-        if not file.is_file():
-            raise InpaintError(f"vgg16_weights: no such file {file}")
-        return file, f"on: VGG16 ImageNet weights {file}"
-    file = resolve_path("vgg16")
-    if file.is_file():
+    file = find_weights("vgg16", path, "vgg16_weights")
+    if file is not None:
         return file, f"on: VGG16 ImageNet weights {file}"
     return None, (f"off: no VGG16 ImageNet weights (neither vgg16_weights in the config nor "
-                  f"{file}; make it with `inpaint fetch-weights imagenet`); trained without "
-                  f"L_perc and L_style")
+                  f"{resolve_path('vgg16')}; make it with `inpaint fetch-weights imagenet`); "
+                  f"trained without L_perc and L_style")
 
 
 def trained_terms(weights: dict[str, float], vgg_on: bool) -> dict[str, float]:
