@@ -149,6 +149,7 @@ def check_config(config: dict) -> dict:
     for name, block in config.get("masks", {}).items():
         check_params(name, block)
     check_generalisation(config)
+    check_resolution(config)
     check_paths(config)
     return config
 
@@ -216,6 +217,38 @@ def check_generalisation(config: dict) -> None:
             except (TypeError, ValueError, InpaintError) as exc:
                 raise InpaintError(f"generalisation: {name} trained on {maskset}: {exc}"
                                    ) from None
+
+
+def check_resolution(config: dict) -> None:
+    """The optional ``resolution`` block: configured built-in methods that complete images of
+    any size (every classical method; a fully convolutional learned one such as lama), mask
+    sets that can be drawn at any size, no ``seeds``."""
+    from inpaint.masks.kinds import MASK_KINDS
+    from inpaint.methods import get_method_class, list_methods
+
+    block = config.get("resolution")
+    if block is None:
+        return
+    if config.get("seeds"):
+        raise InpaintError("resolution: not combined with `seeds` (a learned method is tested "
+                           "at another size with its one model); run them as two configs")
+    methods = method_blocks(config)
+    for name in block.get("methods") or []:
+        where = f"resolution.methods: {name!r}"
+        if name not in methods:
+            raise InpaintError(f"{where} is not a configured method (methods: "
+                               f"{', '.join(methods)})")
+        if methods[name].get("external") or name not in list_methods():
+            raise InpaintError(f"{where} is external: only built-in methods are completed at "
+                               "another size (a rule of yours can write those completions)")
+        if not get_method_class(name).any_size:
+            raise InpaintError(f"{where} completes only images of the size it was trained on "
+                               "(not fully convolutional): it cannot be tested at another size")
+    for maskset, mask_block in config.get("masks", {}).items():
+        if MASK_KINDS.get(mask_block["kind"]).per_set:
+            raise InpaintError(f"resolution: mask set {maskset!r} is kind "
+                               f"{mask_block['kind']!r}, read from files of one size: it cannot "
+                               "be drawn at another size (drop the resolution block or the set)")
 
 
 def load_config(path: str | os.PathLike) -> dict:

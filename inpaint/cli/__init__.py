@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     evaluation.distribution,
     evaluation.distribution_tables,
     evaluation.generalisation_table,
+    evaluation.resolution_table,
     methods.methods,
     data.benchmark_manifest,
     data.verify_benchmark,

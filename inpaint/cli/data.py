@@ -23,6 +23,9 @@ def fetch_faces(args) -> None:
 def _prepare_data_options(p) -> None:
     p.add_argument("--name", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--scale", type=int, default=1,
+                   help="write only the test split, at SCALE x the configured size "
+                        "(dataset NAME.xSCALE; default 1: every split at the size)")
     add_common(p, seed=True, threads=True, params=True)
 
 
@@ -30,8 +33,8 @@ def _prepare_data_options(p) -> None:
 def prepare_data(args) -> None:
     from inpaint.data import prepare_dataset
 
-    info = prepare_dataset(args.name, args.params, args.out, seed=args.seed)
-    print(f"{args.name}: {info.counts} images of {info.size}x{info.size}x{info.channels}")
+    info = prepare_dataset(args.name, args.params, args.out, seed=args.seed, scale=args.scale)
+    print(f"{info.name}: {info.counts} images of {info.size}x{info.size}x{info.channels}")
 
 
 def _make_masks_options(p) -> None:

@@ -62,6 +62,9 @@ def _tables_options(p) -> None:
     p.add_argument("--models", nargs="*", default=[],
                    help="results/models/{dataset}/{run}/model.json files of the learned runs "
                    "(table notes on how they were trained)")
+    p.add_argument("--scaled-metrics", nargs="*", default=[],
+                   help="results/metrics/{dataset}.x{scale}/{maskset}/{method}.csv files (the "
+                   "config's resolution block): the claims page's resolution claim")
     add_common(p, seed=True)
 
 
@@ -71,7 +74,7 @@ def tables(args) -> None:
 
     make_tables(args.metrics, args.out, data_dirs=args.data, n_boot=args.bootstrap,
                 seed=args.seed, lpips_enabled=args.lpips, validation_paths=args.validation,
-                model_paths=args.models)
+                model_paths=args.models, scaled_paths=args.scaled_metrics)
 
 
 def _validate_options(p) -> None:
@@ -205,3 +208,22 @@ def generalisation_table(args) -> None:
 
     table = write_generalisation_tables(args.metrics, args.models, args.masksets, args.out)
     print(f"{len(table)} cells -> {args.out}/generalisation.{{csv,md,html}}")
+
+
+def _resolution_table_options(p) -> None:
+    p.add_argument("--metrics", nargs="+", required=True,
+                   help="results/metrics/{dataset}/{maskset}/{method}.csv files of the "
+                   "configured datasets and of their scaled twins ({dataset}.x{scale})")
+    p.add_argument("--data", nargs="+", required=True,
+                   help="the configured datasets' folders (their sizes)")
+    p.add_argument("--out", required=True, help="tables folder")
+
+
+@command("resolution-table",
+         "results/tables/resolution.{csv,md,html}: methods at a larger size than the learned "
+         "ones were trained on", _resolution_table_options)
+def resolution_table(args) -> None:
+    from inpaint.evaluation.resolution import resolution_table as write_table
+
+    table = write_table(args.metrics, args.data, args.out)
+    print(f"{len(table)} rows -> {args.out}/resolution.{{csv,md,html}}")

@@ -1,16 +1,20 @@
 """Dataset preparation: one builder module per ``kind``, one entry point.
 
-    prepare_dataset(name, cfg, out_dir, seed) -> DatasetInfo
+    prepare_dataset(name, cfg, out_dir, seed, scale=1) -> DatasetInfo
 
 writes ``out_dir`` in the layout of :mod:`inpaint.data.store`. Same cfg and
-seed give byte-identical files. A kind is a module registered by path in
-:data:`DATASET_KINDS` (imported when a dataset of that kind is prepared) with
-``build(cfg, common) -> (splits, provenance)``, ``DEFAULT_CHANNELS`` and
-``DEFAULT_LABEL`` (and optionally ``DEFAULT_CAPS``).
+seed give byte-identical files. ``scale`` > 1 writes the test split alone at
+``scale`` x the configured size: the same test images (the same draws: every random
+choice is keyed by the dataset's name, never by its size), for testing a model
+trained at the configured size on larger images (the config's ``resolution`` block).
+A kind is a module registered by path in :data:`DATASET_KINDS` (imported when a
+dataset of that kind is prepared) with ``build(cfg, common) -> (splits, provenance)``,
+``DEFAULT_CHANNELS`` and ``DEFAULT_LABEL`` (and optionally ``DEFAULT_CAPS``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -30,7 +34,8 @@ DATASET_KINDS.register_lazy("chars74k", "inpaint.data.chars74k")
 
 __all__ = [
     "DATASET_KINDS", "DatasetInfo", "Split", "fetch_face_generator", "load_info", "load_split",
-    "prepare_dataset", "read_common", "save_dataset",
+    "prepare_dataset", "read_common", "save_dataset", "scaled_name",
+    "split_scaled",
 ]
 
 
@@ -50,8 +55,28 @@ def read_common(name: str, cfg: Cfg, seed: int, module) -> Common:
                   seed=seed, caps=caps)
 
 
-def prepare_dataset(name: str, cfg: dict, out_dir: str | os.PathLike, seed: int) -> DatasetInfo:
-    """Build dataset ``name`` from its config block and write it to ``out_dir`` atomically."""
+def scaled_name(name: str, scale: int) -> str:
+    """The name of dataset ``name``'s test split at ``scale`` x its size (``faces.x2``)."""
+    return f"{name}.x{scale}"
+
+
+def split_scaled(name: str) -> tuple[str, int | None]:
+    """(configured dataset, scale) of a scaled dataset's name; (name, None) for another."""
+    base, sep, scale = name.rpartition(".x")
+    if sep and base and scale.isdigit() and int(scale) > 1:
+        return base, int(scale)
+    return name, None
+
+
+def prepare_dataset(name: str, cfg: dict, out_dir: str | os.PathLike, seed: int,
+                    scale: int = 1) -> DatasetInfo:
+    """Build dataset ``name`` from its config block and write it to ``out_dir`` atomically.
+
+    ``scale`` > 1: only its test split, at ``scale`` x the configured size, as dataset
+    ``{name}.x{scale}`` (:func:`scaled_name`); the train and validation splits are empty.
+    """
+    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+        raise InpaintError(f"dataset {name!r}: scale must be a positive integer, got {scale!r}")
     conf = Cfg(name, cfg)
     kind = conf.get("kind")
     try:
@@ -59,9 +84,22 @@ def prepare_dataset(name: str, cfg: dict, out_dir: str | os.PathLike, seed: int)
     except InpaintError as exc:
         raise InpaintError(f"dataset {name!r}: key 'kind': {exc}") from None
     common = read_common(name, conf, seed, module)
+    base_size = common.size
+    if scale > 1:
+        # the name (which keys every random draw) stays the configured dataset's
+        common = dataclasses.replace(common, size=base_size * scale)
     splits, provenance = module.build(conf, common)
-    info = DatasetInfo(name=name, kind=kind, label=common.label, size=common.size,
-                       channels=common.channels,
+    if scale > 1:
+        empty = {"ids": [], "sources": [],
+                 "images": splits["test"].images[:0]}
+        splits = {**splits, "train": Split(**empty), "val": Split(**empty)}
+        provenance = {**provenance, "scaled": {
+            "of": name, "scale": scale, "size": base_size,
+            "note": f"the test split of dataset {name!r} ({base_size} px) rendered at "
+                    f"{base_size * scale} px; no train or validation split"}}
+    info = DatasetInfo(name=scaled_name(name, scale) if scale > 1 else name, kind=kind,
+                       label=common.label + (f" ({scale}x)" if scale > 1 else ""),
+                       size=common.size, channels=common.channels,
                        provenance={"config": json.loads(json.dumps(cfg, default=str)),
                                    "seed": seed, **provenance})
     save_dataset(out_dir, info, splits)

@@ -242,15 +242,23 @@ def large_holes_claim(frames: Frames, threshold: float = LARGE_HOLE,
 
 
 def check_claims(frames: Frames, run_frames: Frames | None = None,
-                 validation: Validation | None = None) -> list[Claim]:
+                 validation: Validation | None = None,
+                 scaled: Frames | None = None) -> list[Claim]:
     """Every claim, its p-values Holm-adjusted over the whole page as one family.
 
     ``frames``: per-image metrics keyed by method (a multi-seed method's runs averaged,
-    ``collapse_seeds``); ``run_frames``: keyed by run, as read (default ``frames``).
+    ``collapse_seeds``); ``run_frames``: keyed by run, as read (default ``frames``);
+    ``scaled``: the metrics of scaled datasets (``{dataset}.x{scale}``, the config's
+    ``resolution`` block), which add LaMa's resolution claim.
     """
-    return adjust([adversarial_claim(frames), blending_claim(frames, run_frames=run_frames),
-                   pconv_claim(frames), pixels_claim(frames, validation=validation),
-                   large_holes_claim(frames, validation=validation)])
+    from inpaint.evaluation.resolution import resolution_claims
+
+    claims = [adversarial_claim(frames), blending_claim(frames, run_frames=run_frames),
+              pconv_claim(frames), pixels_claim(frames, validation=validation),
+              large_holes_claim(frames, validation=validation)]
+    if scaled:
+        claims += resolution_claims({**frames, **scaled}, validation=validation)
+    return adjust(claims)
 
 
 def claims_markdown(claims: list[Claim]) -> str:

@@ -31,7 +31,7 @@ SEED_METRICS = ("psnr", "psnr_hole", "ssim", "ssim_hole", "lpips", "st_lpips")
 
 def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
                 seed: int = 0, lpips_enabled: bool = True, validation_paths=(),
-                model_paths=()) -> None:
+                model_paths=(), scaled_paths=()) -> None:
     """Every page of results/tables from per-image metrics CSVs: summary.csv/.md/.tex,
     by_hole_ratio.csv/.md, seeds.csv/.md, paired.csv/.md, claims.md and HTML copies.
 
@@ -40,7 +40,9 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     (results/validation/{dataset}/{method}.csv) choose the paired table's
     baselines and the claims' representatives on the validation split.
     ``model_paths`` (results/models/{dataset}/{run}/model.json) tell the caveats and
-    loss-term notes how the learned runs were trained. No other file is read (the
+    loss-term notes how the learned runs were trained. ``scaled_paths``: metrics of scaled
+    datasets (results/metrics/{dataset}.x{scale}/..., the config's ``resolution`` block),
+    read only by the claims page (LaMa's resolution claim). No other file is read (the
     tables rule declares these); only where every lpips value is empty does
     ``lpips_status`` look whether the LPIPS weights exist, to say why.
     """
@@ -82,7 +84,8 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     paired = paired_comparisons(methods, validation=validation)
     write_csv(Path(out_dir) / "paired.csv", paired)
     write_text(Path(out_dir) / "paired.md", paired_markdown(paired))
-    claims = check_claims(methods, frames, validation=validation)
+    scaled = {metric_key(path): read_metrics(path) for path in scaled_paths}
+    claims = check_claims(methods, frames, validation=validation, scaled=scaled)
     write_text(Path(out_dir) / "claims.md", claims_markdown(claims) + notes_markdown(caveats))
     # HTML copies of the markdown pages, for the Snakemake report
     for name in ("summary", "by_hole_ratio", "paired", "claims", "seeds"):

@@ -35,6 +35,10 @@ class InpaintMethod(ABC):
     # Learned methods: the hyper-parameters of the networks ``load`` builds. They are read
     # from the trained model's model.json; a config that changed one is an error.
     architecture_keys: ClassVar[tuple[str, ...]] = ()
+    # Whether it completes images of other sizes than it was trained on (a classical
+    # method: any size; a learned one: fully convolutional, e.g. lama). The config's
+    # `resolution` block tests only such methods at `scale` x the training size.
+    any_size: ClassVar[bool] = False
 
     @classmethod
     def model_owner(cls) -> str:

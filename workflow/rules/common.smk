@@ -16,6 +16,7 @@ from inpaint.config import (
     method_params,
     train_gpus,
 )
+from inpaint.data import scaled_name
 from inpaint.methods import get_method_class
 from inpaint.runs import (
     generalisation_runs,
@@ -103,6 +104,14 @@ GEN_RUNS = (
     else []
 )
 GEN_TRAINED = sorted({owner_run(r) for r in GEN_RUNS})
+# `resolution`: every dataset's test split again at `scale` x its size, as dataset
+# `{dataset}.x{scale}`, completed by the listed methods (learned ones with the model trained
+# at the configured size) and scored (workflow/rules/resolution.smk)
+RESOLUTION = config.get("resolution")
+RES_SCALE = RESOLUTION["scale"] if RESOLUTION else 1
+SCALED = {scaled_name(d, RES_SCALE): d for d in DATASETS} if RESOLUTION else {}
+RES_DATASETS = list(SCALED)
+RES_METHODS = RESOLUTION["methods"] if RESOLUTION else []
 # figure rows: every method once (a multi-seed method's first seed)
 FIGURE_RUNS = runs(METHODS, LEARNED, SEEDS[:1] if SEEDS else None)
 # ImageNet AlexNet / VGG16 feature weights, made by imagenet_weights in pretrained.smk from
@@ -132,7 +141,7 @@ def alternatives(names):
 
 
 wildcard_constraints:
-    dataset=alternatives(DATASETS),
+    dataset=alternatives(DATASETS + RES_DATASETS),
     maskset=alternatives(MASKSETS),
 
 
@@ -140,8 +149,18 @@ def quoted_json(value):
     return shlex.quote(json.dumps(value, sort_keys=True))
 
 
+def base_dataset(wildcards):
+    """The configured dataset of a (possibly scaled, `faces.x2`) dataset name."""
+    return SCALED.get(wildcards.dataset, wildcards.dataset)
+
+
 def dataset_params(wildcards):
-    return quoted_json(config["datasets"][wildcards.dataset])
+    return quoted_json(config["datasets"][base_dataset(wildcards)])
+
+
+def dataset_scale_arg(wildcards):
+    """prepare-data's `--scale` for a scaled dataset (none for a configured one)."""
+    return f"--scale {RES_SCALE}" if wildcards.dataset in SCALED else ""
 
 
 def maskset_params(wildcards):
@@ -186,7 +205,7 @@ def pretrained_inputs(wildcards):
 
 
 def dataset_inputs(wildcards):
-    block = config["datasets"][wildcards.dataset]
+    block = config["datasets"][base_dataset(wildcards)]
     if block["kind"] == "faces":
         return block.get("generator", FACE_GENERATOR_WHEEL)
     return []
@@ -198,8 +217,9 @@ def pair_model_json(wildcards):
 
 
 def model_json(wildcards):
-    """A learned method completes with its (or its owner's) trained model."""
-    return f"results/models/{wildcards.dataset}/{owner_run(wildcards.method)}/model.json"
+    """A learned method completes with its (or its owner's) trained model; a scaled
+    dataset's with the model trained on its configured dataset."""
+    return f"results/models/{base_dataset(wildcards)}/{owner_run(wildcards.method)}/model.json"
 
 
 def validation_model(wildcards):
@@ -233,6 +253,8 @@ def all_targets():
             if config["evaluation"]["fid"]
             else []
         ),
+        # learned and classical methods at `scale` x the training size (resolution.smk)
+        *(["results/tables/resolution.csv"] if RESOLUTION else []),
         # trained on one mask set, tested on each (workflow/rules/generalisation.smk)
         *(
             ["results/tables/generalisation.csv", "results/tables/generalisation.html"]

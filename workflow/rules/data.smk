@@ -25,8 +25,11 @@ rule prepare_dataset:
         mem_mb=4000,
         runtime=60,
     params:
+        name=base_dataset,
+        scale=dataset_scale_arg,
         block=dataset_params,
         seed=config["seed"],
     shell:
-        "python -m inpaint prepare-data --name {wildcards.dataset} --params {params.block}"
-        " --seed {params.seed} --threads {threads} --out {output} > {log} 2>&1"
+        "python -m inpaint prepare-data --name {params.name} {params.scale}"
+        " --params {params.block} --seed {params.seed} --threads {threads}"
+        " --out {output} > {log} 2>&1"

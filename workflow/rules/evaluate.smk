@@ -13,6 +13,8 @@ rule evaluate:
         "results/logs/evaluate/{dataset}.log",
     benchmark:
         "results/benchmarks/evaluate/{dataset}.tsv"
+    wildcard_constraints:
+        dataset=alternatives(DATASETS),
     conda:
         "../envs/inpaint.yaml"
     threads: 1
@@ -118,6 +120,13 @@ rule tables:
         models=expand(
             "results/models/{dataset}/{run}/model.json", dataset=DATASETS, run=TRAINED_RUNS
         ),
+        # methods at `scale` x the training size (resolution.smk): LaMa's resolution claim
+        scaled=expand(
+            "results/metrics/{dataset}/{maskset}/{method}.csv",
+            dataset=RES_DATASETS,
+            maskset=MASKSETS,
+            method=RES_METHODS,
+        ),
     output:
         summary="results/tables/summary.csv",
         summary_md="results/tables/summary.md",
@@ -169,4 +178,4 @@ rule tables:
         "python -m inpaint tables --metrics {input.metrics} --data {input.data}"
         " --bootstrap {params.bootstrap} --seed {params.seed} {params.lpips}"
         " --validation {input.validation} --models {input.models}"
-        " --out results/tables > {log} 2>&1"
+        " --scaled-metrics {input.scaled} --out results/tables > {log} 2>&1"

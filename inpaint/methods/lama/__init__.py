@@ -70,6 +70,7 @@ class Lama(LearnedMethod):
     """LaMa (Suvorov et al. 2022): FFC-ResNet generator, PatchGAN with R1, feature matching,
     perceptual loss; completes images of any size."""
 
+    any_size = True
     architecture_keys: ClassVar[tuple[str, ...]] = (
         "ngf", "n_downsampling", "n_blocks", "global_ratio", "max_features")
 
