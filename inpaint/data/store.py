@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,12 +113,51 @@ def load_info(data_dir: str | os.PathLike) -> DatasetInfo:
     return DatasetInfo(**read_json(path, "dataset info"))
 
 
-def load_split(data_dir: str | os.PathLike, split: str) -> tuple[list[str], np.ndarray]:
-    """Return (ids, uint8 images (N, H, W, C)) of one split of a prepared dataset."""
+def _split_path(data_dir: str | os.PathLike, split: str) -> Path:
     if split not in SPLITS:
         raise InpaintError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     path = Path(data_dir) / f"{split}.npz"
     if not path.is_file():
         raise InpaintError(f"not a prepared dataset (no {split}.npz): {data_dir}")
-    with np.load(path, allow_pickle=False) as packed:
+    return path
+
+
+def load_split(data_dir: str | os.PathLike, split: str) -> tuple[list[str], np.ndarray]:
+    """Return (ids, uint8 images (N, H, W, C)) of one split of a prepared dataset."""
+    with np.load(_split_path(data_dir, split), allow_pickle=False) as packed:
         return [str(i) for i in packed["ids"]], packed["images"]
+
+
+def load_split_ids(data_dir: str | os.PathLike, split: str) -> list[str]:
+    """The ids of one split, in stored order, without reading its images."""
+    with np.load(_split_path(data_dir, split), allow_pickle=False) as packed:
+        return [str(i) for i in packed["ids"]]
+
+
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def iter_split(data_dir: str | os.PathLike, split: str,
+               batch_size: int) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Yield (ids, read-only uint8 images (n, H, W, C)) of one split, ``batch_size`` images
+    at a time, in stored order: the packed ``images.npy`` is read from the .npz in slices,
+    so memory does not grow with the split (:func:`load_split` reads it whole)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    path = _split_path(data_dir, split)
+    ids = load_split_ids(data_dir, split)
+    with zipfile.ZipFile(path) as archive, archive.open("images.npy") as stream:
+        read_header = _NPY_HEADERS.get(np.lib.format.read_magic(stream))
+        shape, fortran_order, dtype = read_header(stream) if read_header else ((), True, None)
+        if (fortran_order or dtype != np.uint8 or len(shape) != 4
+                or shape[0] != len(ids)):
+            raise InpaintError(f"{path}: images.npy is not a C-ordered uint8 (N, H, W, C) "
+                               f"array of {len(ids)} images")
+        per_image = int(np.prod(shape[1:]))
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start:start + batch_size]
+            data = stream.read(len(chunk) * per_image)
+            if len(data) != len(chunk) * per_image:
+                raise InpaintError(f"{path}: images.npy is truncated")
+            yield chunk, np.frombuffer(data, np.uint8).reshape(len(chunk), *shape[1:])

@@ -11,34 +11,52 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inpaint.data.store import load_info, load_split
+from inpaint.data.store import iter_split, load_info, load_split_ids
 from inpaint.errors import InpaintError
 from inpaint.io import read_image
 from inpaint.masks import load_maskset
 
 
-def check_completions(data_dir, mask_dir, completion_dir) -> list[str]:
+def check_completions(data_dir, mask_dir, completion_dir, batch_size: int = 256) -> list[str]:
     """Every test image has a completion PNG whose known pixels equal the real image.
 
     The results contract says completions are composited (x = M y + (1 - M) p);
     a method that changes known pixels would be scored on pixels it was given,
     so this is an error naming the first such file, not a silent fix.
+    Test images and masks are read ``batch_size`` at a time (:func:`iter_split`), so
+    memory does not grow with the test set. Errors come in the order of a whole-set
+    check: missing completions first, then any bad mask, then the first bad completion.
     """
     completion_dir = Path(completion_dir)
     if not completion_dir.is_dir():
         raise InpaintError(f"completions folder not found: {completion_dir}")
     info = load_info(data_dir)
-    ids, reals = load_split(data_dir, "test")
+    ids = load_split_ids(data_dir, "test")
     missing = [i for i in ids if not (completion_dir / f"{i}.png").is_file()]
     if missing:
         raise InpaintError(
             f"{completion_dir} lacks completions for {len(missing)} test image(s), "
             f"e.g. {missing[0]}.png"
         )
-    known = load_maskset(mask_dir, ids, (info.size, info.size))
+    shape, end = (info.size, info.size), 0
+    for chunk, reals in iter_split(data_dir, "test", batch_size):
+        end += len(chunk)
+        known = load_maskset(mask_dir, chunk, shape)
+        try:
+            _check_batch(completion_dir, chunk, reals, known, info.channels)
+        except InpaintError:
+            # a bad mask later in the set is still the error reported (every mask is
+            # validated before any completion is compared)
+            for rest in range(end, len(ids), batch_size):
+                load_maskset(mask_dir, ids[rest:rest + batch_size], shape)
+            raise
+    return ids
+
+
+def _check_batch(completion_dir: Path, ids, reals, known, channels: int) -> None:
     for image_id, real, keep in zip(ids, reals, known, strict=True):
         path = completion_dir / f"{image_id}.png"
-        done = read_image(path, channels=info.channels)
+        done = read_image(path, channels=channels)
         if done.shape != real.shape:
             raise InpaintError(
                 f"completion {path} has shape {done.shape}, expected {real.shape}"
@@ -48,7 +66,6 @@ def check_completions(data_dir, mask_dir, completion_dir) -> list[str]:
                 f"completion {path} changes known pixels; a method must composite its "
                 "output: x = M * y + (1 - M) * prediction (mask 255 = known)"
             )
-    return ids
 
 
 def evaluate_masksets(data_dir, mask_dirs, completion_dirs, out_paths,
