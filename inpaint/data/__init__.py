@@ -86,13 +86,11 @@ def prepare_dataset(name: str, cfg: dict, out_dir: str | os.PathLike, seed: int,
     common = read_common(name, conf, seed, module)
     base_size = common.size
     if scale > 1:
-        # the name (which keys every random draw) stays the configured dataset's
-        common = dataclasses.replace(common, size=base_size * scale)
+        # the name (which keys every random draw) stays the configured dataset's; every
+        # split is drawn as configured and the test split alone written
+        common = dataclasses.replace(common, size=base_size * scale, splits=("test",))
     splits, provenance = module.build(conf, common)
     if scale > 1:
-        empty = {"ids": [], "sources": [],
-                 "images": splits["test"].images[:0]}
-        splits = {**splits, "train": Split(**empty), "val": Split(**empty)}
         provenance = {**provenance, "scaled": {
             "of": name, "scale": scale, "size": base_size,
             "note": f"the test split of dataset {name!r} ({base_size} px) rendered at "

@@ -113,6 +113,10 @@ class Common:
     label: str
     seed: int
     caps: dict[str, int | None] = field(default_factory=dict)
+    # the splits that are written (a scaled dataset: the test split alone); a builder
+    # draws every split as usual, so the kept ones hold the same images, and may skip
+    # reading or rendering the others (:func:`cap` empties them)
+    splits: tuple[str, ...] = ("train", "val", "test")
 
     def rng(self, *keys: str) -> np.random.Generator:
         """A generator seeded from (seed, dataset name, *keys) with a stable hash."""
@@ -182,7 +186,10 @@ def assign_splits(items: list[Item], common: Common, val_fraction: float, test_f
 
 
 def cap(items: list[Item], common: Common, split: str) -> list[Item]:
-    """Keep a seeded random subset of at most caps[split] items, in their original order."""
+    """Keep a seeded random subset of at most caps[split] items, in their original order
+    (none for a split that is not written: ``common.splits``)."""
+    if split not in common.splits:
+        return []
     limit = common.caps.get(split)
     if limit is None or len(items) <= limit:
         return list(items)

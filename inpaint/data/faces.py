@@ -129,13 +129,21 @@ def build(cfg: Cfg, common: Common):
     net = load_generator(wheel)
     counts = [common.caps[s] for s in ("train", "val", "test")]
     z = common.rng("z").standard_normal((sum(counts), NZ)).astype(np.float32)
-    faces = sample_faces(net, z, batch)
+    # every split's codes are drawn (the test faces are the same whatever is written), and
+    # only the written splits' faces generated
+    written = np.zeros(len(z), bool)
+    start = 0
+    for split, n in zip(("train", "val", "test"), counts, strict=True):
+        written[start:start + n] = split in common.splits
+        start += n
+    faces = np.zeros((len(z), 64, 64, 3), np.uint8)
+    faces[written] = sample_faces(net, z[written], batch)
     splits, start = {}, 0
     for split, n in zip(("train", "val", "test"), counts, strict=True):
-        items = [Item(f"face_{i:06d}", f"gan-face-generate-1.1.1:z{i}", split)
-                 for i in range(start, start + n)]
+        kept = range(start, start + n) if split in common.splits else range(0)
+        items = [Item(f"face_{i:06d}", f"gan-face-generate-1.1.1:z{i}", split) for i in kept]
         images = [to_size(Image.fromarray(faces[i]), common.size, common.channels)
-                  for i in range(start, start + n)]
+                  for i in kept]
         splits[split] = make_split(items, images, common)
         start += n
     import torch

@@ -122,8 +122,10 @@ def test_dry_run(name, tmp_path):
     counts = dict(line.split() for line in out.splitlines()  # the job stats table
                   if len(line.split()) == 2 and line.split()[1].isdigit())
     n_data = len(config["datasets"])
-    assert int(counts["prepare_dataset"]) == n_data  # not the default's chars / faces
-    assert int(counts["make_masks"]) == n_data * len(config["masks"])
+    # and each dataset's test split at 2x where the config has a `resolution` block
+    n_sets = n_data * (2 if "resolution" in config else 1)
+    assert int(counts["prepare_dataset"]) == n_sets  # not the default's chars / faces
+    assert int(counts["make_masks"]) == n_sets * len(config["masks"])
     assert int(counts["train"]) == n_data * len(trained)
 
 
