@@ -1,4 +1,5 @@
-"""The per-rule summary of Snakemake benchmark files (benchmarks/rule_times.py)."""
+"""The run-analysis scripts: per-rule summary of Snakemake benchmark files
+(benchmarks/rule_times.py), run comparison (compare_runs.py), core usage (run_timeline.py)."""
 
 import importlib.util
 import sys
@@ -185,3 +186,48 @@ def test_scaling_report_fits_per_image_costs():
     assert "evaluate peak RSS = 900 MB + 0.00 MB per 1000 test images" in text
     assert "DAG build = 2.85 s + 10.00 ms x jobs" in text
     assert module.children_cpu() >= 0
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / f"benchmarks/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compare_runs_names_differing_and_new_files(tmp_path, capsys):
+    module = load_script("compare_runs")
+    for run in ("a", "b"):
+        (tmp_path / run / "tables").mkdir(parents=True)
+        (tmp_path / run / "tables" / "summary.csv").write_text("same\n")
+        (tmp_path / run / "tables" / ".snakemake_timestamp").write_text(run)
+    (tmp_path / "a" / "tables" / "claims.md").write_text("five claims\n")
+    (tmp_path / "b" / "tables" / "claims.md").write_text("six claims\n")
+    (tmp_path / "b" / "tables" / "resolution.csv").write_text("new\n")
+    result = module.compare(tmp_path / "a", tmp_path / "b")
+    assert result["tables"] == {"same": ["tables/summary.csv"], "differ": ["tables/claims.md"],
+                                "only_a": [], "only_b": ["tables/resolution.csv"]}
+    assert module.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+    assert "differs: tables/claims.md" in capsys.readouterr().out
+    (tmp_path / "b" / "tables" / "claims.md").write_text("five claims\n")
+    assert module.main([str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+
+
+def test_run_timeline_counts_idle_core_seconds(tmp_path, capsys):
+    module = load_script("run_timeline")
+    log = tmp_path / "run.log"
+    log.write_text(
+        "[Thu Dec  3 12:00:00 2026]\nlocalrule train:\n    jobid: 1\n"
+        "[Thu Dec  3 12:00:00 2026]\nlocalrule train:\n    jobid: 2\n"
+        "[Thu Dec  3 12:00:10 2026]\nFinished jobid: 2 (Rule: train)\n"
+        "[Thu Dec  3 12:00:40 2026]\nFinished jobid: 1 (Rule: train)\n")
+    jobs = module.parse(log.read_text().splitlines())
+    assert [j[0] for j in jobs] == ["train", "train"]
+    span, idle, _ = module.busy(jobs, cores=2)
+    assert span == 40
+    assert idle == 30  # one core idle from 10 s to 40 s
+    assert module.main([str(log), "--cores", "2"]) == 0
+    assert "30 of 80 core-seconds idle" in capsys.readouterr().out
+    log.write_text("nothing\n")
+    with pytest.raises(SystemExit, match="no jobs found"):
+        module.main([str(log)])
