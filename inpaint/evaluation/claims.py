@@ -26,7 +26,15 @@ import pandas as pd
 from inpaint.evaluation.across_seeds import first_seed_runs
 from inpaint.evaluation.claim_verdicts import Claim, PairedTest, adjust, adjust_alone
 from inpaint.evaluation.metrics_csv import BORDER_COLUMN
-from inpaint.evaluation.stats import ALPHA, aligned, best_by, mean_of, method_kind, of_kind
+from inpaint.evaluation.stats import (
+    ALPHA,
+    aligned,
+    best_by,
+    mean_of,
+    method_kind,
+    of_kind,
+    pooled_masksets,
+)
 from inpaint.evaluation.summary import PSNR_CAP
 
 Frames = Mapping[tuple[str, str, str], pd.DataFrame]
@@ -211,9 +219,8 @@ def large_holes_claim(frames: Frames, threshold: float = LARGE_HOLE,
         skipped = f" (external, neither kind: {', '.join(external)})" if external else ""
         test = {}
         for method in methods:
-            parts = [f.assign(maskset=m, image_id=f.image_id.astype(str))
-                     for (d, m, x), f in frames.items() if d == dataset and x == method]
-            test[method] = _large(pd.concat(parts, ignore_index=True), threshold, scattered)
+            test[method] = _large(pooled_masksets(frames, dataset, method), threshold,
+                                  scattered)
         val = {}
         for method in methods:
             rows = _val_rows(validation, dataset, method)

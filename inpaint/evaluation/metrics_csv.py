@@ -59,3 +59,15 @@ def metric_key(path: str | os.PathLike) -> tuple[str, str, str]:
             f"metrics file {path} is not laid out as .../{{dataset}}/{{maskset}}/{{method}}.csv"
         )
     return path.parent.parent.name, path.parent.name, path.stem
+
+
+def read_metric_frames(paths) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Per-image metrics CSVs keyed by (dataset, maskset, method) (:func:`metric_key`);
+    a key given twice is an InpaintError naming the second file."""
+    frames = {}
+    for path in paths:
+        key = metric_key(path)
+        if key in frames:
+            raise InpaintError(f"metrics for {'/'.join(key)} given twice ({path})")
+        frames[key] = read_metrics(path)
+    return frames

@@ -18,7 +18,7 @@ from inpaint.evaluation.caveats import caveat_notes, notes_markdown
 from inpaint.evaluation.claims import check_claims, claims_markdown
 from inpaint.evaluation.htmlpage import markdown_to_html
 from inpaint.evaluation.loss_notes import loss_term_notes, model_records
-from inpaint.evaluation.metrics_csv import metric_key, read_metrics
+from inpaint.evaluation.metrics_csv import read_metric_frames
 from inpaint.evaluation.perceptual import lpips_status
 from inpaint.evaluation.stats import paired_comparisons, paired_markdown
 from inpaint.evaluation.summary import by_hole_ratio, summarize
@@ -46,12 +46,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     tables rule declares these); only where every lpips value is empty does
     ``lpips_status`` look whether the LPIPS weights exist, to say why.
     """
-    frames = {}
-    for path in metric_paths:
-        key = metric_key(path)
-        if key in frames:
-            raise InpaintError(f"metrics for {'/'.join(key)} given twice ({path})")
-        frames[key] = read_metrics(path)
+    frames = read_metric_frames(metric_paths)
     if not frames:
         raise InpaintError("no metrics files given")
     labels = {info.name: info.label for info in map(load_info, data_dirs)}
@@ -84,7 +79,7 @@ def make_tables(metric_paths, out_dir, data_dirs=(), n_boot: int = 1000,
     paired = paired_comparisons(methods, validation=validation)
     write_csv(Path(out_dir) / "paired.csv", paired)
     write_text(Path(out_dir) / "paired.md", paired_markdown(paired))
-    scaled = {metric_key(path): read_metrics(path) for path in scaled_paths}
+    scaled = read_metric_frames(scaled_paths)
     claims = check_claims(methods, frames, validation=validation, scaled=scaled)
     write_text(Path(out_dir) / "claims.md", claims_markdown(claims) + notes_markdown(caveats))
     # HTML copies of the markdown pages, for the Snakemake report

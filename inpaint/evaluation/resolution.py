@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -30,8 +30,15 @@ from inpaint.data.store import load_info
 from inpaint.errors import InpaintError
 from inpaint.evaluation.claim_verdicts import Claim, PairedTest, adjust_alone
 from inpaint.evaluation.htmlpage import markdown_to_html
-from inpaint.evaluation.metrics_csv import metric_key, read_metrics
-from inpaint.evaluation.stats import aligned, best_by, mean_of, method_kind, of_kind
+from inpaint.evaluation.metrics_csv import read_metric_frames
+from inpaint.evaluation.stats import (
+    aligned,
+    best_by,
+    mean_of,
+    method_kind,
+    of_kind,
+    pooled_masksets,
+)
 from inpaint.io import write_csv, write_text
 
 Frames = Mapping[tuple[str, str, str], pd.DataFrame]
@@ -48,12 +55,6 @@ def scaled_frames(frames: Frames) -> dict[int, dict[tuple[str, str, str], pd.Dat
         if scale is not None:
             out.setdefault(scale, {})[(base, maskset, method)] = frame
     return out
-
-
-def _pooled(frames: Frames, dataset: str, method: str) -> pd.DataFrame:
-    parts = [f.assign(maskset=m, image_id=f.image_id.astype(str))
-             for (d, m, x), f in frames.items() if (d, x) == (dataset, method)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def _fmt(value: float, digits: int) -> str:
@@ -85,8 +86,8 @@ def resolution_claim(frames: Frames, scaled: Frames, scale: int,
                       "classical ones' validation scores")
             continue
         for method in learned:
-            a, b = _pooled(scaled, dataset, method), _pooled(scaled, dataset, base)
-            a1, b1 = _pooled(frames, dataset, method), _pooled(frames, dataset, base)
+            a, b = (pooled_masksets(scaled, dataset, m) for m in (method, base))
+            a1, b1 = (pooled_masksets(frames, dataset, m) for m in (method, base))
             on = ("maskset", "image_id")
             tests = []
             for metric, sign, what in (("psnr_hole", +1, "hole PSNR higher"),
@@ -159,20 +160,10 @@ def resolution_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def read_frames(metric_paths: Sequence[str | os.PathLike]) -> dict:
-    frames = {}
-    for path in metric_paths:
-        key = metric_key(path)
-        if key in frames:
-            raise InpaintError(f"metrics for {'/'.join(key)} given twice ({path})")
-        frames[key] = read_metrics(path)
-    return frames
-
-
 def resolution_table(metric_paths, data_dirs, out_dir: str | os.PathLike) -> pd.DataFrame:
     """results/tables/resolution.{csv,md,html} from the configured and the scaled datasets'
     per-image metrics; ``data_dirs`` give the configured sizes."""
-    frames = read_frames(metric_paths)
+    frames = read_metric_frames(metric_paths)
     table = resolution_rows(frames, {i.name: i.size for i in map(load_info, data_dirs)})
     if table.empty:
         raise InpaintError("resolution table: no metrics of a scaled dataset "

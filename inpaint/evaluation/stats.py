@@ -101,6 +101,14 @@ def mean_of(frame: pd.DataFrame | None, metric: str) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
+def pooled_masksets(frames: Frames, dataset: str, method: str) -> pd.DataFrame:
+    """A method's per-image rows of every mask set of a dataset in one frame, with a
+    ``maskset`` column and ``image_id`` as str (to pair on both); empty when it has none."""
+    parts = [f.assign(maskset=m, image_id=f.image_id.astype(str))
+             for (d, m, x), f in frames.items() if (d, x) == (dataset, method)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
 def best_by(means: Mapping[str, float], higher: bool) -> str | None:
     means = {k: v for k, v in means.items() if np.isfinite(v)}
     if not means:
