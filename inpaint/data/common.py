@@ -116,7 +116,7 @@ class Common:
     # the splits that are written (a scaled dataset: the test split alone); a builder
     # draws every split as usual, so the kept ones hold the same images, and may skip
     # reading or rendering the others (:func:`cap` empties them)
-    splits: tuple[str, ...] = ("train", "val", "test")
+    splits: tuple[str, ...] = SPLITS
 
     def rng(self, *keys: str) -> np.random.Generator:
         """A generator seeded from (seed, dataset name, *keys) with a stable hash."""

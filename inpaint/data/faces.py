@@ -131,11 +131,7 @@ def build(cfg: Cfg, common: Common):
     z = common.rng("z").standard_normal((sum(counts), NZ)).astype(np.float32)
     # every split's codes are drawn (the test faces are the same whatever is written), and
     # only the written splits' faces generated
-    written = np.zeros(len(z), bool)
-    start = 0
-    for split, n in zip(("train", "val", "test"), counts, strict=True):
-        written[start:start + n] = split in common.splits
-        start += n
+    written = np.repeat([s in common.splits for s in ("train", "val", "test")], counts)
     faces = np.zeros((len(z), 64, 64, 3), np.uint8)
     faces[written] = sample_faces(net, z[written], batch)
     splits, start = {}, 0
